@@ -1,0 +1,277 @@
+"""``python -m search``: run studies, list spaces, show the leaderboard, test once, promote, train one net."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+DESCRIPTION = """\
+Hyperparameter search and model selection for facial-emotion recognition.
+
+Optuna samples CNN architectures from a YAML search space, Keras trains each candidate, MLflow records
+every trial (./mlruns by default), the best model is chosen on the validation split, scored ONCE on the
+test split, and can be promoted in the MLflow Model Registry.
+
+  python -m search run --trials 100          search (resumes when run again)
+  python -m search best                      leaderboard of the latest study
+  python -m search promote                   register the selected model as fer-emotion@champion
+"""
+
+
+class UsageError(Exception):
+    """A command-line usage error (exit status 2)."""
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Appends "(default: ...)" to a flag's help when it has a default worth showing."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if "(default" in text or action.default in (None, False, argparse.SUPPRESS):
+            return text
+        return text + " (default: %(default)s)"
+
+
+def _parser() -> argparse.ArgumentParser:
+    from search._promote import DEFAULT_ALIAS, DEFAULT_MODEL_NAME
+    from search._registry import PRUNERS, SAMPLERS
+
+    parser = argparse.ArgumentParser(
+        prog="python -m search", description=DESCRIPTION, formatter_class=_HelpFormatter
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    fmt = _HelpFormatter
+
+    run = commands.add_parser("run", help="run or resume a search", formatter_class=fmt,
+                              description="Run a study until it has --trials finished trials (complete, "
+                              "pruned or failed); re-running the same command resumes it.")
+    run.add_argument("--trials", type=int, default=20, help="finished trials the study must end with")
+    run.add_argument("--space", default="compact", help="shipped space name (see `spaces`) or YAML path")
+    _add_data_flags(run)
+    run.add_argument("--study", help="study name (default: <space>-<data>, so a re-run resumes it)")
+    _add_storage_flag(run)
+    run.add_argument("--sampler", choices=sorted(SAMPLERS), default="tpe", help="Optuna sampler (seeded)")
+    run.add_argument("--pruner", choices=sorted(PRUNERS), default="hyperband", help="pruner of bad trials")
+    run.add_argument("--epochs", type=int, help="maximum epochs per trial (default: the space's value)")
+    run.add_argument("--timeout", type=float, help="seconds after which no new trial is started")
+    run.add_argument("--subset", type=float, default=1.0, help="fraction of the training split per trial")
+    run.add_argument("--seed", type=int, default=0, help="seeds the sampler, the split and training")
+    run.add_argument("--keep-top", type=int, default=5, help="trials that keep their logged model")
+
+    spaces = commands.add_parser("spaces", help="list the shipped search spaces", formatter_class=fmt)
+    _add_format_flag(spaces)
+
+    best = commands.add_parser("best", help="leaderboard of a study", formatter_class=fmt)
+    _add_study_flags(best)
+    best.add_argument("--top", type=int, default=10, help="rows to show")
+    _add_format_flag(best)
+
+    test = commands.add_parser("test", help="score the selected model on the test split (once)",
+                               formatter_class=fmt,
+                               description="Score the study's selected model on the test split. The test split "
+                               "is used once per study: a second score is refused unless --force.")
+    _add_study_flags(test)
+    test.add_argument("--force", action="store_true", help="re-score; recorded as a re-score")
+
+    promote = commands.add_parser("promote", help="register the selected model and move an alias",
+                                  formatter_class=fmt)
+    _add_study_flags(promote)
+    promote.add_argument("--name", default=DEFAULT_MODEL_NAME, help="registered model name")
+    promote.add_argument("--alias", default=DEFAULT_ALIAS, help="alias to point at the new version")
+    promote.add_argument("--force", action="store_true", help="promote even over a better champion")
+
+    train = commands.add_parser("train", help="train one fixed architecture the same way (tracked)",
+                                formatter_class=fmt)
+    train.add_argument("--config", default="seed", help="architecture preset (fer_core.model.PRESETS)")
+    _add_data_flags(train)
+    train.add_argument("--study", help="study name (default: train-<config>-<data>)")
+    _add_storage_flag(train)
+    train.add_argument("--epochs", type=int, default=30, help="maximum epochs")
+    train.add_argument("--batch-size", type=int, default=64, help="batch size")
+    train.add_argument("--optimizer", default="adam", help="adam, adamw or sgd (nesterov)")
+    train.add_argument("--learning-rate", type=float, default=1e-3, help="initial learning rate")
+    train.add_argument("--subset", type=float, default=1.0, help="fraction of the training split")
+    train.add_argument("--seed", type=int, default=0, help="seeds the split and training")
+    return parser
+
+
+def _add_data_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", help="FER2013 CSV (.csv/.csv.gz) or image-folder tree "
+                        "(default: data/fer2013.csv if present, else the synthetic demo set)")
+    parser.add_argument("--split", choices=("official", "random"),
+                        help="official = FER2013 Usage column; random = stratified 80/10/10 "
+                        "(default: official when the data has a Usage column)")
+
+
+def _add_storage_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--storage", help="Optuna storage URL (default: sqlite:///mlruns/optuna.db)")
+
+
+def _add_study_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--study", help="study name (default: the latest study in the storage)")
+    _add_storage_flag(parser)
+
+
+def _add_format_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=("table", "json"), default="table", help="output format")
+
+
+# --- commands ------------------------------------------------------------------------------------------
+def _cmd_run(args: argparse.Namespace) -> int:
+    from spaces import load_space
+
+    space = load_space(args.space)
+    settings = _settings(args, space_name=args.space, n_trials=args.trials, sampler=args.sampler,
+                         pruner=args.pruner, max_epochs=args.epochs, timeout_s=args.timeout,
+                         keep_top=args.keep_top)
+    return _run_and_report(settings, space)
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from search._candidates import fixed_candidate_for_preset
+    from search._settings import default_data
+
+    training = {"epochs": args.epochs, "batch_size": args.batch_size, "optimizer": args.optimizer,
+                "learning_rate": args.learning_rate, "seed": args.seed}
+    source = fixed_candidate_for_preset(args.config, training)
+    data = args.data or default_data()
+    from search._settings import default_study_name
+
+    study = args.study or f"train-{default_study_name(args.config, data)}"
+    settings = _settings(args, space_name=source.name, n_trials=1, sampler="random", pruner="none",
+                         max_epochs=args.epochs, timeout_s=None, keep_top=1, study=study)
+    return _run_and_report(settings, source)
+
+
+def _settings(args: argparse.Namespace, *, space_name: str, study: str | None = None, **values: object):
+    from search._paths import default_study_storage
+    from search._settings import StudySettings, default_data, default_study_name
+
+    data = args.data or default_data()
+    return StudySettings(
+        study_name=study or args.study or default_study_name(space_name, data), space=space_name, data=data,
+        storage=args.storage or default_study_storage(), split=args.split, subset=args.subset, seed=args.seed,
+        **values,
+    )
+
+
+def _run_and_report(settings, source) -> int:
+    from search._runner import run_study
+    from search._summary import study_summary
+
+    outcome = run_study(settings, source)
+    print(study_summary(outcome.study, settings.n_trials))
+    return EXIT_INTERRUPTED if outcome.interrupted else EXIT_OK
+
+
+def _cmd_spaces(args: argparse.Namespace) -> int:
+    from search._selection import format_table
+    from spaces import list_spaces
+
+    rows = [{"name": s.name, "parameters": s.n_parameters, "max_macs": s.max_macs,
+             "description": s.description.splitlines()[0] if s.description else ""} for s in list_spaces()]
+    if args.format == "json":
+        print(json.dumps(rows, indent=2))
+        return EXIT_OK
+    table = [["name", "parameters", "MACs budget", "description"]] + [
+        [r["name"], str(r["parameters"]), f"{r['max_macs']:.3g}" if r["max_macs"] else "-", r["description"]]
+        for r in rows
+    ]
+    print(format_table(table))
+    return EXIT_OK
+
+
+def _cmd_best(args: argparse.Namespace) -> int:
+    from search._selection import format_leaderboard, leaderboard
+
+    study = _load_study(args)
+    print(format_leaderboard(leaderboard(study, args.top), args.format))
+    return EXIT_OK
+
+
+def _cmd_test(args: argparse.Namespace) -> int:
+    from search._context import open_scored_context
+    from search._test_score import score_selected_model
+
+    study, data, tracker, parent_run_id = open_scored_context(_load_study(args))
+    score = score_selected_model(study, data, tracker, parent_run_id, force=args.force)
+    note = " (re-score, recorded as such)" if score.n_scores > 1 else ""
+    print(f"Test accuracy of trial #{score.trial}: {score.accuracy:.4f} (macro-F1 {score.macro_f1:.4f}){note}")
+    return EXIT_OK
+
+
+def _cmd_promote(args: argparse.Namespace) -> int:
+    from search._promote import promote_study
+    from search._tracking import StudyTracker
+
+    study = _load_study(args)
+    promotion = promote_study(study, StudyTracker(study.study_name), name=args.name, alias=args.alias,
+                              force=args.force)
+    print(f"Registered {promotion.name} version {promotion.version} (test accuracy "
+          f"{promotion.test_accuracy:.4f}); {promotion.uri} now points at it.")
+    return EXIT_OK
+
+
+def _load_study(args: argparse.Namespace):
+    from search._paths import default_study_storage
+    from search._study import load_existing_study, open_storage
+
+    return load_existing_study(open_storage(args.storage or default_study_storage()), args.study)
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "run": _cmd_run,
+    "spaces": _cmd_spaces,
+    "best": _cmd_best,
+    "test": _cmd_test,
+    "promote": _cmd_promote,
+    "train": _cmd_train,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the process exit status."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    args = _parser().parse_args(argv)
+    _quiet_libraries()
+    try:
+        return COMMANDS[args.command](args)
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as error:  # noqa: BLE001 - user-facing errors become one line
+        if not _is_user_error(error):
+            raise
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE if isinstance(error, UsageError) else EXIT_ERROR
+
+
+def _is_user_error(error: Exception) -> bool:
+    from fer_core.errors import FerError
+    from search._promote import PromotionRefused
+    from search._registry import SamplerUnavailable
+    from search._selection import NoCompletedTrialError
+    from search._settings import SettingsError
+    from search._study import StudyMismatchError
+    from search._test_score import AlreadyScoredError
+
+    user_errors = (FerError, SettingsError, StudyMismatchError, AlreadyScoredError, PromotionRefused,
+                   NoCompletedTrialError, LookupError, UsageError, FileNotFoundError, SamplerUnavailable)
+    return isinstance(error, user_errors)
+
+
+def _quiet_libraries() -> None:
+    import logging
+    import warnings
+
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", category=UserWarning, module="keras")
+    warnings.filterwarnings("ignore", category=FutureWarning)

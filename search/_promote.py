@@ -1,0 +1,92 @@
+"""Promotion: register the study's test-scored model in the MLflow Model Registry and move an alias.
+
+Aliases, not the deprecated stages. A champion is not replaced by a model with a lower test accuracy on
+the same data unless forced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import optuna
+from mlflow.exceptions import MlflowException
+
+from search import _study as st
+from search._test_score import recorded_test_score
+
+if TYPE_CHECKING:
+    from search._tracking import StudyTracker
+
+DEFAULT_MODEL_NAME = "fer-emotion"
+DEFAULT_ALIAS = "champion"
+
+
+class PromotionRefused(RuntimeError):
+    """The study cannot be promoted as asked (not scored, or the current champion is better)."""
+
+
+@dataclass(frozen=True)
+class Promotion:
+    """A registered version and the alias that now points at it."""
+
+    name: str
+    version: str
+    alias: str
+    uri: str
+    test_accuracy: float
+
+
+def promote_study(
+    study: optuna.Study, tracker: StudyTracker, *, name: str = DEFAULT_MODEL_NAME, alias: str = DEFAULT_ALIAS,
+    force: bool = False,
+) -> Promotion:
+    """Registers the test-scored trial's model under ``name`` and points ``alias`` at it."""
+    score = recorded_test_score(study)
+    if score is None:
+        raise PromotionRefused(
+            f"Study {study.study_name!r} has no test score yet: a model is promoted with its test accuracy. "
+            "Finish the search (`python -m search run`) or run `python -m search test` first."
+        )
+    trial = study.trials[score.trial]
+    model_uri = trial.user_attrs.get(st.MODEL_URI_ATTR)
+    if model_uri is None:
+        raise PromotionRefused(f"Trial #{trial.number} has no logged model to register.")
+    fingerprint = study.user_attrs.get(st.FINGERPRINT_ATTR, "")
+    _refuse_if_champion_better(tracker, name, alias, fingerprint, score.accuracy, force)
+
+    tags = {
+        "study": study.study_name, "trial": str(trial.number), "data_fingerprint": fingerprint,
+        "val_accuracy": f"{trial.value:.6f}", "test_accuracy": f"{score.accuracy:.6f}",
+        "test_macro_f1": f"{score.macro_f1:.6f}",
+    }
+    client = tracker.client
+    try:
+        client.create_registered_model(name, description="Facial-emotion classifier promoted by fer-search.")
+    except MlflowException as error:
+        if "RESOURCE_ALREADY_EXISTS" not in str(error.error_code):
+            raise
+    version = client.create_model_version(
+        name, source=model_uri, run_id=trial.user_attrs.get(st.RUN_ID_ATTR), tags=tags,
+        model_id=trial.user_attrs.get(st.MODEL_ID_ATTR),
+    )
+    client.set_registered_model_alias(name, alias, version.version)
+    return Promotion(name=name, version=str(version.version), alias=alias, uri=f"models:/{name}@{alias}",
+                     test_accuracy=score.accuracy)
+
+
+def _refuse_if_champion_better(
+    tracker: StudyTracker, name: str, alias: str, fingerprint: str, accuracy: float, force: bool
+) -> None:
+    try:
+        current = tracker.client.get_model_version_by_alias(name, alias)
+    except MlflowException:
+        return  # no such model or alias yet
+    same_data = current.tags.get("data_fingerprint") == fingerprint
+    current_accuracy = float(current.tags.get("test_accuracy", "nan"))
+    if same_data and current_accuracy > accuracy and not force:
+        raise PromotionRefused(
+            f"{name}@{alias} is version {current.version} (study {current.tags.get('study')!r}) with test "
+            f"accuracy {current_accuracy:.4f} on the same data, higher than this study's {accuracy:.4f}; "
+            "pass --force to promote anyway."
+        )

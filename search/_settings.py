@@ -1,0 +1,89 @@
+"""The resolved configuration of a study: defaults < command line, validated once, saved with the run."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from search._registry import PRUNERS, SAMPLERS
+
+SPLIT_METHODS = ("official", "random")
+DEFAULT_DATA_PATH = Path("data") / "fer2013.csv"
+DEMO_DATA = "demo"
+
+
+class SettingsError(ValueError):
+    """A command-line value breaks a rule (the message names the flag, the value and the fix)."""
+
+
+@dataclass(frozen=True)
+class StudySettings:
+    """Everything that defines a study, as resolved from the command line.
+
+    Args:
+        study_name: Optuna study name, also the MLflow experiment name.
+        space: Shipped space name or path of a YAML space.
+        data: Path of a FER2013-style CSV or image-folder tree, or ``"demo"`` for the synthetic set.
+        split: ``official`` (FER2013 Usage column) or ``random`` (stratified 80/10/10); None = automatic.
+        n_trials: Number of finished trials the study must end with.
+        storage: Optuna storage URL.
+        sampler: Name in ``search._registry.SAMPLERS``.
+        pruner: Name in ``search._registry.PRUNERS``.
+        max_epochs: Upper bound on epochs per trial (None: the space's own value).
+        timeout_s: Stop starting new trials after this many seconds (None: no limit).
+        subset: Fraction of the training split each trial trains on (1.0 = all).
+        seed: Seeds the sampler, the data split, the subset and training.
+        keep_top: How many of the best trials keep their logged model.
+    """
+
+    study_name: str
+    space: str
+    data: str
+    storage: str
+    split: str | None = None
+    n_trials: int = 20
+    sampler: str = "tpe"
+    pruner: str = "hyperband"
+    max_epochs: int | None = None
+    timeout_s: float | None = None
+    subset: float = 1.0
+    seed: int = 0
+    keep_top: int = 5
+
+    def __post_init__(self) -> None:
+        _check(self.n_trials >= 1, "--trials", self.n_trials, "must be >= 1")
+        _check(self.sampler in SAMPLERS, "--sampler", self.sampler, f"must be one of {', '.join(SAMPLERS)}")
+        _check(self.pruner in PRUNERS, "--pruner", self.pruner, f"must be one of {', '.join(PRUNERS)}")
+        _check(self.split is None or self.split in SPLIT_METHODS, "--split", self.split,
+               f"must be one of {', '.join(SPLIT_METHODS)}")
+        _check(self.max_epochs is None or self.max_epochs >= 1, "--epochs", self.max_epochs, "must be >= 1")
+        _check(self.timeout_s is None or self.timeout_s > 0, "--timeout", self.timeout_s, "must be > 0 seconds")
+        _check(0.0 < self.subset <= 1.0, "--subset", self.subset, "must be in (0, 1]")
+        _check(self.keep_top >= 1, "--keep-top", self.keep_top, "must be >= 1 (the selected model is kept)")
+        _check(bool(self.study_name.strip()), "--study", self.study_name, "must not be empty")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly copy (logged as the study's search configuration)."""
+        return dataclasses.asdict(self)
+
+
+def _check(ok: bool, flag: str, value: object, rule: str) -> None:
+    if not ok:
+        raise SettingsError(f"{flag} {rule} (got {value!r})")
+
+
+def default_data() -> str:
+    """``data/fer2013.csv`` when it exists in the working directory, else the synthetic demo set."""
+    return str(DEFAULT_DATA_PATH) if DEFAULT_DATA_PATH.is_file() else DEMO_DATA
+
+
+def default_study_name(space: str, data: str) -> str:
+    """A stable name, so that re-running the same command resumes the same study."""
+    space_tag = Path(space).stem if space.endswith((".yaml", ".yml")) else space
+    if data == DEMO_DATA:
+        data_tag = "demo"
+    else:
+        data_tag = Path(data).name.split(".")[0] or "data"
+    return f"{space_tag}-{data_tag}"

@@ -1,0 +1,239 @@
+"""Runs one trial: sample -> validate -> build -> train (reporting every epoch) -> record its end.
+
+Every way a trial can end leaves it in a recorded state in both the Optuna study and its MLflow run:
+complete, pruned at epoch k, failed with a reason, or interrupted (run again on resume).
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+import traceback
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import optuna
+from optuna.trial import TrialState as OptunaState
+
+from search import _study as st
+from search._candidates import CandidateSource, resolve_candidate
+from search._tracking import StudyTracker, TrialState
+
+if TYPE_CHECKING:
+    from search._data import StudyData
+    from search._progress import StudyProgress
+
+
+class CandidateRejected(Exception):
+    """The candidate cannot be trained (bad geometry, over the MACs budget, diverged, out of memory)."""
+
+
+@dataclass(frozen=True)
+class TrialOutcome:
+    """How a trial ended."""
+
+    number: int
+    state: TrialState
+    value: float | None
+    reason: str | None = None
+
+
+class TrialExecutor:
+    """Runs trials of one study with the study's data, tracker and settings.
+
+    Args:
+        study: The Optuna study.
+        source: The space (or fixed candidate) trials are sampled from.
+        data: The study's data (loaded once).
+        tracker: MLflow tracker with the study's experiment.
+        parent_run_id: The study's parent run.
+        max_epochs: ``--epochs`` (None: the space's value).
+        keep_top: Trials that keep their logged model.
+        seed: Training seed base (each trial adds its number).
+        progress: Where progress is shown.
+    """
+
+    def __init__(
+        self, study: optuna.Study, source: CandidateSource, data: StudyData, tracker: StudyTracker,
+        parent_run_id: str, *, max_epochs: int | None, keep_top: int, seed: int, progress: StudyProgress,
+    ) -> None:
+        self.study = study
+        self.source = source
+        self.data = data
+        self.tracker = tracker
+        self.parent_run_id = parent_run_id
+        self.max_epochs = max_epochs
+        self.keep_top = keep_top
+        self.seed = seed
+        self.progress = progress
+        self._class_weights = data.train_class_weights()
+
+    def run_one(self) -> TrialOutcome:
+        """Asks the study for a trial, runs it and tells the study how it ended."""
+        trial = self.study.ask()
+        trial.set_user_attr(st.WORKER_ATTR, st.worker_id())
+        run_id = self.tracker.start_trial_run(self.parent_run_id, trial.number)
+        trial.set_user_attr(st.RUN_ID_ATTR, run_id)
+        self.progress.start_trial(trial.number)
+        started = time.perf_counter()
+        try:
+            value = self._train(trial, run_id)
+        except optuna.TrialPruned as pruned:
+            outcome = TrialOutcome(trial.number, TrialState.PRUNED, _last_value(trial), str(pruned))
+            self._finish(trial, run_id, outcome, started)
+        except CandidateRejected as rejected:
+            outcome = TrialOutcome(trial.number, TrialState.FAILED, None, str(rejected))
+            self._finish(trial, run_id, outcome, started)
+        except KeyboardInterrupt:
+            outcome = TrialOutcome(trial.number, TrialState.INTERRUPTED, None, st.INTERRUPTED)
+            self._finish(trial, run_id, outcome, started)
+            raise
+        except Exception as error:  # noqa: BLE001 - a bad candidate must not end the study
+            reason = f"{type(error).__name__}: {error}"
+            self.tracker.log_text(run_id, traceback.format_exc(), "error.txt")
+            outcome = TrialOutcome(trial.number, TrialState.FAILED, None, reason)
+            self._finish(trial, run_id, outcome, started)
+        else:
+            outcome = TrialOutcome(trial.number, TrialState.COMPLETE, value)
+            self._finish(trial, run_id, outcome, started)
+        finally:
+            _release_memory()
+        return outcome
+
+    # --- the training -------------------------------------------------------------------------------
+    def _train(self, trial: optuna.Trial, run_id: str) -> float:
+        from fer_core.errors import ConfigError
+        from fer_core.evaluate import evaluate
+        from fer_core.model import build_model, model_complexity
+        from fer_core.train import TrainOutcome, build_augmentation, default_dtype_policy, train
+
+        raw = self.source.sample(trial)
+        self.tracker.log_params(run_id, dict(trial.params))
+        try:
+            candidate = resolve_candidate(raw, max_epochs=self.max_epochs)
+        except ConfigError as error:
+            raise CandidateRejected(f"invalid candidate: {error}") from None
+        trial.set_user_attr(st.CANDIDATE_ATTR, candidate.raw)
+        self.tracker.log_dict(run_id, candidate.raw, "candidate.json")
+
+        complexity = model_complexity(candidate.architecture)
+        trial.set_user_attr(st.N_PARAMS_ATTR, complexity.n_params)
+        trial.set_user_attr(st.MACS_ATTR, complexity.macs)
+        self.tracker.log_metrics(run_id, {"n_params": complexity.n_params, "macs": complexity.macs})
+        budget = self.source.max_macs
+        if budget is not None and complexity.macs > budget:
+            raise CandidateRejected(f"over the MACs budget: {complexity.macs:,} > {int(budget):,}")
+
+        model = build_model(
+            candidate.architecture,
+            augmentation=build_augmentation(candidate.augmentation),
+            dtype_policy=default_dtype_policy(),
+        )
+        n_epochs = candidate.training.epochs
+        training = _with_seed(candidate.training, self.seed + trial.number)
+
+        def on_epoch_end(epoch: int, logs: dict[str, float]) -> None:
+            step = epoch + 1
+            self.tracker.log_metrics(run_id, _epoch_metrics(logs), step=step)
+            val_accuracy = logs.get("val_accuracy")
+            self.progress.epoch(step, n_epochs, val_accuracy)
+            if val_accuracy is not None:
+                trial.report(float(val_accuracy), step)
+                if trial.should_prune():
+                    raise optuna.TrialPruned(f"pruned at epoch {step}")
+
+        validation = self.data.splits.validation
+        try:
+            result = train(
+                model, self.data.train.images, self.data.train.labels,
+                validation=(validation.images, validation.labels), config=training,
+                on_epoch_end=on_epoch_end, verbose=0,
+                class_weight=self._class_weights if training.class_weighting else None,
+            )
+        except Exception as error:
+            if _is_out_of_memory(error):
+                raise CandidateRejected(f"out of memory: {type(error).__name__}") from None
+            raise
+        if result.outcome == TrainOutcome.NAN_LOSS:
+            raise CandidateRejected(f"diverged: NaN loss at epoch {result.n_epochs}")
+
+        evaluation = evaluate(result.model, validation.images, validation.labels)
+        self.tracker.log_metrics(run_id, {
+            "final_val_accuracy": evaluation.accuracy, "final_val_macro_f1": evaluation.macro_f1,
+            "epochs_run": result.n_epochs, "images_per_s": result.images_per_s,
+        })
+        if self._in_top_k(evaluation.accuracy, complexity.n_params):
+            logged = self.tracker.log_keras_model(run_id, result.model)
+            trial.set_user_attr(st.MODEL_URI_ATTR, logged.model_uri)
+            trial.set_user_attr(st.MODEL_ID_ATTR, logged.model_id)
+        return float(evaluation.accuracy)
+
+    # --- bookkeeping ---------------------------------------------------------------------------------
+    def _finish(self, trial: optuna.Trial, run_id: str, outcome: TrialOutcome, started: float) -> None:
+        duration = time.perf_counter() - started
+        self.tracker.log_metrics(run_id, {"duration_s": duration})
+        if outcome.reason:
+            trial.set_user_attr(st.REASON_ATTR, outcome.reason)
+        if outcome.state == TrialState.COMPLETE:
+            self.study.tell(trial, outcome.value)
+        elif outcome.state == TrialState.PRUNED:
+            self.study.tell(trial, state=OptunaState.PRUNED)
+        else:
+            self.study.tell(trial, state=OptunaState.FAIL)
+        self.tracker.finish_trial_run(run_id, outcome.state, outcome.reason)
+        if outcome.state == TrialState.COMPLETE:
+            self._drop_models_outside_top_k()
+        self.progress.end_trial(
+            outcome.number, outcome.state.value, outcome.value, outcome.reason or "",
+            counted=outcome.state != TrialState.INTERRUPTED,
+        )
+
+    def _in_top_k(self, value: float, n_params: int) -> bool:
+        from search._selection import completed_trials, ranking_key
+
+        kept = [t for t in completed_trials(self.study) if st.MODEL_URI_ATTR in t.user_attrs][: self.keep_top]
+        if len(kept) < self.keep_top:
+            return True
+        return (-value, n_params, 2**62) < ranking_key(kept[-1])
+
+    def _drop_models_outside_top_k(self) -> None:
+        from search._selection import completed_trials
+
+        with_models = [t for t in completed_trials(self.study) if st.MODEL_ID_ATTR in t.user_attrs]
+        for trial in with_models[self.keep_top:]:
+            run = self.tracker.client.get_run(trial.user_attrs[st.RUN_ID_ATTR])
+            if run.data.tags.get("fer.model_deleted") == "true":
+                continue
+            self.tracker.delete_logged_model(trial.user_attrs[st.MODEL_ID_ATTR])
+            self.tracker.set_tags(run.info.run_id, {"fer.model_deleted": "true"})
+
+
+def _with_seed(training: Any, seed: int) -> Any:
+    import dataclasses
+
+    return dataclasses.replace(training, seed=seed)
+
+
+def _epoch_metrics(logs: dict[str, float]) -> dict[str, float]:
+    names = {"loss": "train_loss", "accuracy": "train_accuracy", "val_loss": "val_loss",
+             "val_accuracy": "val_accuracy", "learning_rate": "learning_rate"}
+    return {names[key]: float(value) for key, value in logs.items() if key in names}
+
+
+def _last_value(trial: optuna.Trial) -> float | None:
+    values = trial.storage.get_trial(trial._trial_id).intermediate_values
+    return values[max(values)] if values else None
+
+
+def _is_out_of_memory(error: Exception) -> bool:
+    return isinstance(error, MemoryError) or type(error).__name__ == "ResourceExhaustedError"
+
+
+def _release_memory() -> None:
+    try:
+        import keras
+
+        keras.backend.clear_session()
+    except Exception:  # noqa: BLE001 - best effort
+        pass
+    gc.collect()

@@ -1,0 +1,88 @@
+"""Ctrl-C and a killed process: the trial ends recorded, the same command resumes to the exact count."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import optuna
+import pytest
+from mlflow import MlflowClient
+from optuna.trial import TrialState
+
+from search._paths import default_study_storage, default_tracking_uri
+
+pytestmark = pytest.mark.integration
+
+N_TRIALS = 3
+
+
+def _command(csv: Path, study: str) -> list[str]:
+    return [sys.executable, "-m", "search", "run", "--space", "smoke", "--data", str(csv), "--study", study,
+            "--trials", str(N_TRIALS), "--epochs", "4", "--pruner", "none"]
+
+
+def _wait_for_epoch_of_running_trial(study_name: str, process: subprocess.Popen, timeout: float = 240) -> None:
+    """Returns once a RUNNING trial has reported at least one epoch."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"the search ended before it could be interrupted: {process.returncode}")
+        try:
+            study = optuna.load_study(study_name=study_name, storage=default_study_storage())
+            running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+            if any(t.intermediate_values for t in running):
+                return
+        except (KeyError, Exception):  # noqa: BLE001 - the study may not exist yet
+            pass
+        time.sleep(0.3)
+    raise AssertionError("no trial reported an epoch in time")
+
+
+def _interrupt_then_resume(csv: Path, study_name: str, sig: int) -> optuna.Study:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(_command(csv, study_name), env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    _wait_for_epoch_of_running_trial(study_name, process)
+    process.send_signal(sig)
+    output, _ = process.communicate(timeout=120)
+    if sig == signal.SIGINT:
+        assert process.returncode == 130, output
+        assert "run the same command again to resume" in output
+
+    resumed = subprocess.run(_command(csv, study_name), env=env, capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    return optuna.load_study(study_name=study_name, storage=default_study_storage())
+
+
+def _check_exact_count_and_requeue(study: optuna.Study) -> None:
+    trials = study.get_trials(deepcopy=False)
+    interrupted = [t for t in trials if t.user_attrs.get("fail_reason") == "interrupted"]
+    counted = [t for t in trials if t.state.is_finished() and t not in interrupted]
+    assert len(interrupted) == 1
+    assert len(counted) == N_TRIALS
+    retry = [t for t in trials if t.user_attrs.get("retry_of") == interrupted[0].number]
+    assert len(retry) == 1 and retry[0].params == interrupted[0].params
+    assert len({t.number for t in trials}) == len(trials)
+
+    client = MlflowClient(default_tracking_uri())
+    experiment = client.get_experiment_by_name(study.study_name)
+    runs = client.search_runs([experiment.experiment_id], "tags.`fer.role` = 'trial'")
+    assert len(runs) == len(trials)
+    assert not [r for r in runs if r.info.status == "RUNNING"]
+    killed = client.get_run(interrupted[0].user_attrs["mlflow_run_id"])
+    assert killed.info.status == "KILLED" and killed.data.tags["fer.state"] == "interrupted"
+
+
+def test_ctrl_c_records_interrupted_trial_and_resume_completes(workdir: Path, small_csv: Path) -> None:
+    study = _interrupt_then_resume(small_csv, "ctrl-c", signal.SIGINT)
+    _check_exact_count_and_requeue(study)
+
+
+def test_killed_process_is_detected_and_its_trial_rerun(workdir: Path, small_csv: Path) -> None:
+    study = _interrupt_then_resume(small_csv, "sigkill", signal.SIGKILL)
+    _check_exact_count_and_requeue(study)
