@@ -1,0 +1,14 @@
+"""Score a model on a labelled set: probabilities, accuracy, macro F1, per-class metrics, confusion."""
+
+from fer_core.evaluate._metrics import evaluate_predictions, row_normalize
+from fer_core.evaluate._predict import evaluate, predict_proba
+from fer_core.evaluate._result import PER_CLASS_COLUMNS, EvaluationResult
+
+__all__ = [
+    "PER_CLASS_COLUMNS",
+    "EvaluationResult",
+    "evaluate",
+    "evaluate_predictions",
+    "predict_proba",
+    "row_normalize",
+]
