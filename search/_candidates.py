@@ -71,6 +71,9 @@ def resolve_candidate(raw: dict[str, Any], *, max_epochs: int | None) -> Resolve
     training = dict(raw.get("training", {}))
     if max_epochs is not None:
         training["epochs"] = max_epochs
+        # A warm-up sampled for the space's longer budget must still leave epochs to decay over.
+        if int(training.get("warmup_epochs", 0)) >= max_epochs:
+            training["warmup_epochs"] = max_epochs - 1
     raw["training"] = training
     architecture = ArchitectureConfig.from_dict(raw.get("architecture", {}))
     check_geometry(architecture)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
@@ -97,6 +98,10 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--learning-rate", type=float, default=1e-3, help="initial learning rate")
     train.add_argument("--subset", type=float, default=1.0, help="fraction of the training split")
     train.add_argument("--seed", type=int, default=0, help="seeds the split and training")
+
+    for name, (module, summary) in PLUGGED_COMMANDS.items():
+        sub = commands.add_parser(name, help=summary, formatter_class=fmt, description=summary)
+        importlib.import_module(module).add_arguments(sub)
     return parser
 
 
@@ -224,6 +229,13 @@ def _load_study(args: argparse.Namespace):
     return load_existing_study(open_storage(args.storage or default_study_storage()), args.study)
 
 
+PLUGGED_COMMANDS: dict[str, tuple[str, str]] = {
+    "predict": ("search._predict_cmd", "classify the faces in photos with a trained or promoted model"),
+    "report": ("search._report_cmd", "write a study's self-contained plotly HTML report"),
+    "ui": ("search._ui_cmd", "start the MLflow UI on the project's store (127.0.0.1)"),
+}
+"""Commands that live in their own module: ``add_arguments(parser)`` and ``run(args) -> int``."""
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "run": _cmd_run,
     "spaces": _cmd_spaces,
@@ -240,6 +252,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     _quiet_libraries()
     try:
+        if args.command in PLUGGED_COMMANDS:
+            return importlib.import_module(PLUGGED_COMMANDS[args.command][0]).run(args)
         return COMMANDS[args.command](args)
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
@@ -271,7 +285,32 @@ def _quiet_libraries() -> None:
 
     import optuna
 
+    _import_tensorflow_quietly()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     logging.getLogger("mlflow").setLevel(logging.WARNING)
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     warnings.filterwarnings("ignore", category=UserWarning, module="keras")
     warnings.filterwarnings("ignore", category=FutureWarning)
+
+
+def _import_tensorflow_quietly() -> None:
+    """Imports TensorFlow and probes for GPUs with stderr silenced.
+
+    TensorFlow's C++ start-up lines (oneDNN, "could not find cuda drivers", cuInit) are printed before
+    TF_CPP_MIN_LOG_LEVEL takes effect; they would bury the progress lines users read.
+    """
+    sys.stderr.flush()
+    saved_stderr = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        import tensorflow as tf
+
+        tf.config.list_physical_devices("GPU")
+    except ImportError:
+        pass  # another Keras backend: nothing to silence
+    finally:
+        os.dup2(saved_stderr, 2)
+        os.close(saved_stderr)
+        os.close(devnull)

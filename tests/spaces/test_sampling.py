@@ -223,5 +223,5 @@ def test_yaml_anchors_and_merge_keys_repeat_a_block_template() -> None:
     templates = space.blocks.templates
     assert len(templates) == 4 and not space.blocks.shared
     filters = [next(entry for entry in template if entry.key == "filters") for template in templates]
-    assert [entry.values() for entry in filters] == [(8, 24), (16, 48), (24, 64), (32, 64)]
+    assert [entry.values() for entry in filters] == [(8, 16), (16, 32), (32, 64), (48, 96)]
     assert all(len(template) == len(templates[0]) for template in templates)
