@@ -1,0 +1,144 @@
+"""Input pipelines over uint8 images: tf.data over indices, or a keras PyDataset without TensorFlow.
+
+Both keep the images as uint8 in memory (a quarter of float32) and build each batch by gathering
+rows by index; the model's own Rescaling layer turns them into floats. Labels become one-hot in the
+pipeline so that label smoothing works with CategoricalCrossentropy, and class weights are applied
+as per-sample weights.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+from typing import TYPE_CHECKING
+
+import keras
+import numpy as np
+
+from fer_core.emotions import N_CLASSES
+
+if TYPE_CHECKING:
+    import tensorflow as tf
+
+    Batches = tf.data.Dataset | keras.utils.PyDataset
+    """Yields (x uint8, y one-hot float32) or (x, y, per-sample weights)."""
+
+
+def tensorflow_available() -> bool:
+    """True when TensorFlow can be imported (tf.data then feeds every Keras backend)."""
+    return importlib.util.find_spec("tensorflow") is not None
+
+
+def make_batches(
+    images: np.ndarray,
+    labels: np.ndarray,
+    *,
+    batch_size: int,
+    shuffle: bool,
+    seed: int,
+    class_weights: np.ndarray | None = None,
+) -> Batches:
+    """Batches for `Model.fit`/`evaluate`: tf.data when TensorFlow is importable, else a PyDataset.
+
+    Args:
+        images: uint8 array (N, 48, 48, 1), not copied to float.
+        labels: int labels (N,) in 0..6.
+        batch_size: Images per batch; the last batch may be smaller.
+        shuffle: Reshuffle the order every epoch (training) or keep it (validation).
+        seed: Seed of the shuffling.
+        class_weights: float32 vector (7,) giving each sample the weight of its class, or None.
+    """
+    builder = make_tf_dataset if tensorflow_available() else make_py_dataset
+    return builder(images, labels, batch_size=batch_size, shuffle=shuffle, seed=seed, class_weights=class_weights)
+
+
+def make_tf_dataset(
+    images: np.ndarray,
+    labels: np.ndarray,
+    *,
+    batch_size: int,
+    shuffle: bool,
+    seed: int,
+    class_weights: np.ndarray | None = None,
+) -> tf.data.Dataset:
+    """tf.data pipeline: shuffled indices -> batch -> gather from uint8 tensors -> one-hot -> prefetch.
+
+    The images are converted once into a uint8 tensor on the CPU that the map function captures;
+    every epoch only reshuffles the index range, so nothing is re-copied per epoch.
+    """
+    import tensorflow as tf
+
+    with tf.device("/CPU:0"):
+        images_t = tf.convert_to_tensor(images, dtype=tf.uint8)
+        labels_t = tf.convert_to_tensor(np.asarray(labels, dtype=np.int32))
+        weights_t = None if class_weights is None else tf.convert_to_tensor(class_weights, dtype=tf.float32)
+
+    def gather(indices: tf.Tensor) -> tuple[tf.Tensor, ...]:
+        batch_labels = tf.gather(labels_t, indices)
+        x = tf.gather(images_t, indices)
+        y = tf.one_hot(batch_labels, N_CLASSES, dtype=tf.float32)
+        if weights_t is None:
+            return x, y
+        return x, y, tf.gather(weights_t, batch_labels)
+
+    indices = tf.data.Dataset.range(len(images))
+    if shuffle:
+        indices = indices.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+    batches = indices.batch(batch_size).map(gather, num_parallel_calls=tf.data.AUTOTUNE)
+    return batches.prefetch(tf.data.AUTOTUNE)
+
+
+def make_py_dataset(
+    images: np.ndarray,
+    labels: np.ndarray,
+    *,
+    batch_size: int,
+    shuffle: bool,
+    seed: int,
+    class_weights: np.ndarray | None = None,
+) -> keras.utils.PyDataset:
+    """Backend-agnostic fallback with the same batches as `make_tf_dataset` (used without TensorFlow)."""
+    return UInt8Batches(images, labels, batch_size=batch_size, shuffle=shuffle, seed=seed, class_weights=class_weights)
+
+
+class UInt8Batches(keras.utils.PyDataset):
+    """A PyDataset that gathers uint8 batches by index and reshuffles the order after every epoch."""
+
+    def __init__(
+        self,
+        images: np.ndarray,
+        labels: np.ndarray,
+        *,
+        batch_size: int,
+        shuffle: bool,
+        seed: int,
+        class_weights: np.ndarray | None = None,
+    ) -> None:
+        super().__init__()
+        self._images = images
+        self._labels = np.asarray(labels, dtype=np.int64)
+        self._batch_size = batch_size
+        self._shuffle = shuffle
+        self._rng = np.random.default_rng(seed)
+        self._class_weights = class_weights
+        self._one_hot = np.eye(N_CLASSES, dtype=np.float32)
+        self._order = self._new_order()
+
+    def __len__(self) -> int:
+        return math.ceil(len(self._labels) / self._batch_size)
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, ...]:
+        rows = self._order[index * self._batch_size : (index + 1) * self._batch_size]
+        batch_labels = self._labels[rows]
+        x, y = self._images[rows], self._one_hot[batch_labels]
+        if self._class_weights is None:
+            return x, y
+        return x, y, self._class_weights[batch_labels]
+
+    def on_epoch_end(self) -> None:
+        """Reshuffle for the next epoch (Keras calls this after each epoch)."""
+        self._order = self._new_order()
+
+    def _new_order(self) -> np.ndarray:
+        n_images = len(self._labels)
+        return self._rng.permutation(n_images) if self._shuffle else np.arange(n_images)
