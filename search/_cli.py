@@ -63,6 +63,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--subset", type=float, default=1.0, help="fraction of the training split per trial")
     run.add_argument("--seed", type=int, default=0, help="seeds the sampler, the split and training")
     run.add_argument("--keep-top", type=int, default=5, help="trials that keep their logged model")
+    run.add_argument("--workers", type=int, default=1,
+                     help="worker processes on this machine sharing the study (one per GPU on a GPU machine)")
+    run.add_argument("--heartbeat", type=int, default=30,
+                     help="seconds between a running trial's heartbeats; silent for twice as long = dead")
 
     spaces = commands.add_parser("spaces", help="list the shipped search spaces", formatter_class=fmt)
     _add_format_flag(spaces)
@@ -133,8 +137,24 @@ def _cmd_run(args: argparse.Namespace) -> int:
     space = load_space(args.space)
     settings = _settings(args, space_name=args.space, n_trials=args.trials, sampler=args.sampler,
                          pruner=args.pruner, max_epochs=args.epochs, timeout_s=args.timeout,
-                         keep_top=args.keep_top)
+                         keep_top=args.keep_top, heartbeat_s=args.heartbeat)
+    if args.workers < 1:
+        raise UsageError(f"--workers must be >= 1 (got {args.workers})")
+    if args.workers > 1:
+        return _run_workers_and_report(args, settings)
     return _run_and_report(settings, space)
+
+
+def _run_workers_and_report(args: argparse.Namespace, settings) -> int:
+    from search._study import load_existing_study, open_storage
+    from search._summary import study_summary
+    from search._workers import run_workers
+
+    open_storage(settings.storage).remove_session()  # fail early, once, if it cannot be reached
+    status = run_workers(args.argv, args.workers)
+    study = load_existing_study(open_storage(settings.storage), settings.study_name)
+    print(study_summary(study, settings.n_trials))
+    return status
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
@@ -168,9 +188,11 @@ def _settings(args: argparse.Namespace, *, space_name: str, study: str | None = 
 def _run_and_report(settings, source) -> int:
     from search._runner import run_study
     from search._summary import study_summary
+    from search._workers import worker_label
 
     outcome = run_study(settings, source)
-    print(study_summary(outcome.study, settings.n_trials))
+    if not worker_label():  # inside `--workers`, the parent prints the summary
+        print(study_summary(outcome.study, settings.n_trials))
     return EXIT_INTERRUPTED if outcome.interrupted else EXIT_OK
 
 
@@ -249,7 +271,12 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit status."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # An unreachable tracking server should fail in seconds, not after MLflow's minutes of retries.
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(argv)
+    args.argv = argv
     _quiet_libraries()
     try:
         if args.command in PLUGGED_COMMANDS:
@@ -271,11 +298,13 @@ def _is_user_error(error: Exception) -> bool:
     from search._registry import SamplerUnavailable
     from search._selection import NoCompletedTrialError
     from search._settings import SettingsError
-    from search._study import StudyMismatchError
+    from search._study import StorageError, StudyMismatchError
+    from search._tracking import TrackingError
     from search._test_score import AlreadyScoredError
 
     user_errors = (FerError, SettingsError, StudyMismatchError, AlreadyScoredError, PromotionRefused,
-                   NoCompletedTrialError, LookupError, UsageError, FileNotFoundError, SamplerUnavailable)
+                   NoCompletedTrialError, LookupError, UsageError, FileNotFoundError, SamplerUnavailable,
+                   StorageError, TrackingError)
     return isinstance(error, user_errors)
 
 

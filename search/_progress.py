@@ -10,6 +10,8 @@ import sys
 import time
 from typing import TextIO
 
+from search._workers import worker_label
+
 
 class StudyProgress:
     """Prints a study's progress.
@@ -53,7 +55,7 @@ class StudyProgress:
 
     def _head(self) -> str:
         best = f"best {self.best[1]:.4f} (#{self.best[0]})" if self.best else "best -"
-        return f"[{self.n_done}/{self.n_trials}] {best} | ETA {self._eta()}"
+        return f"{worker_label()}[{self.n_done}/{self.n_trials}] {best} | ETA {self._eta()}"
 
     def _eta(self) -> str:
         finished_here = self.n_done - self._n_done_at_start

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import signal
 import sys
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager as ContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +16,7 @@ import optuna
 from search import _study as st
 from search._candidates import CandidateSource
 from search._data import StudyData, load_study_data
+from search._lock import study_lock
 from search._progress import StudyProgress
 from search._registry import make_pruner, make_sampler
 from search._settings import StudySettings
@@ -35,51 +39,74 @@ class StudyRun:
 
 
 def run_study(settings: StudySettings, source: CandidateSource, *, progress_stream: Any = None) -> StudyRun:
-    """Runs (or resumes) the study described by ``settings`` over candidates from ``source``."""
+    """Runs (or resumes, or joins) the study described by ``settings`` over candidates from ``source``.
+
+    Several processes, on one machine or several, may run this on the same study at once: each takes
+    queued trials until the study has ``settings.n_trials`` counted trials; the last one to finish
+    selects and scores the test split once.
+    """
+    lock = functools.partial(study_lock, settings.storage, settings.study_name)
+    # Creating the stores, the study and its parent run is serialised between workers: SQLite schema
+    # creation and MLflow's database migrations are not safe to run twice at once.
+    with lock():
+        storage = st.open_storage(settings.storage, heartbeat_s=settings.heartbeat_s)
+        tracker = StudyTracker(settings.study_name)
+        study = st.open_study(
+            settings, storage, make_sampler(settings.sampler, settings.seed),
+            make_pruner(settings.pruner, settings.max_epochs),
+        )
     data = load_study_data(settings.data, split=settings.split, subset=settings.subset, seed=settings.seed)
-    tracker = StudyTracker(settings.study_name)
-    storage = st.open_storage(settings.storage)
-    study = st.open_study(
-        settings, storage, make_sampler(settings.sampler, settings.seed),
-        make_pruner(settings.pruner, settings.max_epochs),
-    )
-    st.check_compatible(study, source.name, data.fingerprints["splits"])
-    parent_run_id = _open_parent_run(study, tracker, settings, source, data)
-    _recover(study, tracker, parent_run_id)
+    with lock():
+        st.check_compatible(study, source.name, data.fingerprints["splits"])
+        parent_run_id = _open_parent_run(study, tracker, settings, source, data)
+        _recover(study, tracker, parent_run_id, close_runs=True)
 
     progress = StudyProgress(settings.n_trials, st.n_counted(study), stream=progress_stream)
     executor = TrialExecutor(
         study, source, data, tracker, parent_run_id, max_epochs=settings.max_epochs,
         keep_top=settings.keep_top, seed=settings.seed, progress=progress,
     )
-    interrupted = _run_trials(study, executor, settings, progress)
-    tracker.set_tags(parent_run_id, {f"fer.n_{k}": v for k, v in _counts(study).items()})
+    interrupted = _run_trials(study, executor, settings, lock, progress)
 
-    score, newly_scored = recorded_test_score(study), False
-    if not interrupted and score is None and _has_complete(study):
-        score, newly_scored = score_selected_model(study, data, tracker, parent_run_id), True
-    tracker.close_run(parent_run_id, "KILLED" if interrupted else "FINISHED")
+    with lock():
+        tracker.set_tags(parent_run_id, {f"fer.n_{k}": v for k, v in _counts(study).items()})
+        score, newly_scored = recorded_test_score(study), False
+        last_worker = st.n_running(study) == 0
+        if last_worker and not interrupted and score is None and _has_complete(study):
+            score, newly_scored = score_selected_model(study, data, tracker, parent_run_id), True
+        if last_worker:
+            tracker.close_run(parent_run_id, "KILLED" if interrupted else "FINISHED")
     return StudyRun(study, tracker, parent_run_id, data, interrupted, score, newly_scored)
 
 
 def _run_trials(study: optuna.Study, executor: TrialExecutor, settings: StudySettings,
-                progress: StudyProgress) -> bool:
-    """Runs trials until the count is reached or time is up; True when interrupted (Ctrl-C/SIGTERM)."""
+                lock: Callable[[], ContextManager[None]], progress: StudyProgress) -> bool:
+    """Runs queued trials until the study has its count or time is up; True when interrupted."""
     deadline = time.monotonic() + settings.timeout_s if settings.timeout_s else None
     previous = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     try:
-        while st.n_counted(study) < settings.n_trials:
+        while True:
             if deadline is not None and time.monotonic() >= deadline:
                 progress.message(f"--timeout of {settings.timeout_s:g}s reached: no new trial is started.")
-                break
-            executor.run_one()
+                return False
+            with lock():
+                _recover(study, executor.tracker, executor.parent_run_id)
+                st.ensure_slots(study, settings.n_trials)
+                room = st.n_counted(study) + st.n_running(study) < settings.n_trials
+                trial = st.claim_queued_trial(study) if room else None
+            if trial is not None:
+                executor.run_one(trial)
+            elif st.n_running(study) == 0:
+                return False
+            else:
+                # Other workers are still running the last trials; stay in case one of them dies.
+                time.sleep(min(5.0, settings.heartbeat_s / 2))
     except KeyboardInterrupt:
         progress.message("Interrupted: the current trial was recorded as failed (interrupted); "
                          "run the same command again to resume.")
         return True
     finally:
         signal.signal(signal.SIGTERM, previous)
-    return False
 
 
 def _raise_keyboard_interrupt(signum: int, frame: Any) -> None:
@@ -106,16 +133,20 @@ def _open_parent_run(study: optuna.Study, tracker: StudyTracker, settings: Study
     return run_id
 
 
-def _recover(study: optuna.Study, tracker: StudyTracker, parent_run_id: str) -> None:
-    """Closes what a dead process left open and queues its interrupted trials to run again."""
-    st.fail_dead_trials(study)
-    live = {t.user_attrs.get(st.RUN_ID_ATTR) for t in study.get_trials(deepcopy=False, states=(
-        optuna.trial.TrialState.RUNNING,))}
-    n_closed = tracker.close_stale_trial_runs(parent_run_id, {r for r in live if r})
+def _recover(study: optuna.Study, tracker: StudyTracker, parent_run_id: str, *, close_runs: bool = False) -> None:
+    """Fails trials whose worker died, closes their MLflow runs and queues them to run again.
+
+    Call under the study lock.
+    """
+    n_dead = st.fail_dead_trials(study)
+    n_closed = 0
+    if n_dead or close_runs:
+        running = {t.number for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))}
+        n_closed = tracker.close_stale_trial_runs(parent_run_id, running)
     n_requeued = st.requeue_interrupted(study)
-    if n_closed or n_requeued:
-        print(f"Resuming: closed {n_closed} stale run(s), re-queued {n_requeued} interrupted trial(s).",
-              file=sys.stderr)
+    if n_dead or n_closed or n_requeued:
+        print(f"Recovering: {n_dead} dead trial(s) failed, {n_closed} stale run(s) closed, "
+              f"{n_requeued} interrupted trial(s) queued again with the same parameters.", file=sys.stderr)
 
 
 def _counts(study: optuna.Study) -> dict[str, int]:

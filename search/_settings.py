@@ -36,6 +36,8 @@ class StudySettings:
         subset: Fraction of the training split each trial trains on (1.0 = all).
         seed: Seeds the sampler, the data split, the subset and training.
         keep_top: How many of the best trials keep their logged model.
+        heartbeat_s: A running trial stamps the storage this often; one silent for twice as long is
+            taken as dead and run again.
     """
 
     study_name: str
@@ -51,6 +53,7 @@ class StudySettings:
     subset: float = 1.0
     seed: int = 0
     keep_top: int = 5
+    heartbeat_s: int = 30
 
     def __post_init__(self) -> None:
         _check(self.n_trials >= 1, "--trials", self.n_trials, "must be >= 1")
@@ -62,6 +65,7 @@ class StudySettings:
         _check(self.timeout_s is None or self.timeout_s > 0, "--timeout", self.timeout_s, "must be > 0 seconds")
         _check(0.0 < self.subset <= 1.0, "--subset", self.subset, "must be in (0, 1]")
         _check(self.keep_top >= 1, "--keep-top", self.keep_top, "must be >= 1 (the selected model is kept)")
+        _check(self.heartbeat_s >= 1, "--heartbeat", self.heartbeat_s, "must be >= 1 second")
         _check(bool(self.study_name.strip()), "--study", self.study_name, "must not be empty")
 
     def to_dict(self) -> dict[str, Any]:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import socket
+import warnings
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import optuna
@@ -32,16 +34,60 @@ MACS_ATTR = "macs"
 INTERRUPTED = "interrupted"
 
 
+DEFAULT_HEARTBEAT_S = 30
+
+
 class StudyMismatchError(ValueError):
     """The named study exists but was created for another space or other data."""
 
 
-def open_storage(url: str) -> optuna.storages.BaseStorage:
-    """An RDB storage for ``url``; SQLite waits for locks instead of failing at once."""
+class StorageError(RuntimeError):
+    """The study storage cannot be reached or refused us (the message never shows a password)."""
+
+
+def open_storage(url: str, *, heartbeat_s: int = DEFAULT_HEARTBEAT_S) -> optuna.storages.BaseStorage:
+    """An RDB storage for ``url`` with trial heartbeats, so a dead worker's trial is detected.
+
+    SQLite waits for locks instead of failing at once. A trial whose heartbeat is older than twice
+    ``heartbeat_s`` counts as dead.
+
+    Raises:
+        StorageError: The storage cannot be reached, or refuses the credentials.
+    """
     engine_kwargs: dict[str, Any] = {}
     if url.startswith("sqlite"):
         engine_kwargs = {"connect_args": {"timeout": 60}}
-    return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs)
+        _create_parent_folder(url)
+    try:
+        return optuna.storages.RDBStorage(
+            url, engine_kwargs=engine_kwargs, heartbeat_interval=heartbeat_s, grace_period=2 * heartbeat_s
+        )
+    except Exception as error:  # noqa: BLE001 - driver errors vary: report them in one line
+        raise StorageError(f"Cannot open the study storage {redact_url(url)}: {_first_line(error)}") from None
+
+
+def _create_parent_folder(sqlite_url: str) -> None:
+    from sqlalchemy.engine import make_url
+
+    database = make_url(sqlite_url).database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def redact_url(url: str) -> str:
+    """``url`` with any password replaced by ``***``."""
+    try:
+        from sqlalchemy.engine import make_url
+
+        parsed = make_url(url)
+    except Exception:  # noqa: BLE001 - not a database URL: nothing to hide that we can parse
+        return url
+    return parsed.render_as_string(hide_password=True) if parsed.password else url
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(getattr(error, "orig", None) or error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def open_study(
@@ -75,11 +121,17 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def is_interrupted(trial: FrozenTrial) -> bool:
+    """A trial that failed because its process stopped (Ctrl-C, SIGTERM, death): it is run again.
+
+    A trial failed by a heartbeat check carries no reason; one stopped by a signal says "interrupted".
+    """
+    return trial.state == TrialState.FAIL and trial.user_attrs.get(REASON_ATTR, INTERRUPTED) == INTERRUPTED
+
+
 def is_counted(trial: FrozenTrial) -> bool:
     """A finished trial that counts towards ``--trials`` (interrupted ones are run again)."""
-    if trial.state in (TrialState.COMPLETE, TrialState.PRUNED):
-        return True
-    return trial.state == TrialState.FAIL and trial.user_attrs.get(REASON_ATTR) != INTERRUPTED
+    return trial.state.is_finished() and not is_interrupted(trial)
 
 
 def n_counted(study: optuna.Study) -> int:
@@ -108,13 +160,25 @@ def _worker_is_dead(trial: FrozenTrial) -> bool:
     return False
 
 
-def fail_dead_trials(study: optuna.Study) -> list[FrozenTrial]:
-    """Marks RUNNING trials whose process died as failed ("interrupted"); returns them."""
+def fail_dead_trials(study: optuna.Study) -> int:
+    """Fails RUNNING trials whose worker is gone; returns how many.
+
+    Two checks: a worker process on this machine that no longer exists (immediate), and, for any
+    machine, a heartbeat older than the storage's grace period (``optuna.storages.fail_stale_trials``).
+    """
     dead = [t for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)) if _worker_is_dead(t)]
     for trial in dead:
         study._storage.set_trial_user_attr(trial._trial_id, REASON_ATTR, INTERRUPTED)
-        study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
-    return dead
+        try:
+            study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+        except optuna.exceptions.UpdateFinishedTrialError:
+            pass  # it finished meanwhile
+    n_running = len(study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)
+    n_stale = n_running - len(study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
+    return len(dead) + max(n_stale, 0)
 
 
 def requeue_interrupted(study: optuna.Study) -> int:
@@ -123,11 +187,45 @@ def requeue_interrupted(study: optuna.Study) -> int:
     retried = {t.user_attrs.get(RETRY_OF_ATTR) for t in trials}
     n_enqueued = 0
     for trial in trials:
-        interrupted = trial.state == TrialState.FAIL and trial.user_attrs.get(REASON_ATTR) == INTERRUPTED
-        if interrupted and trial.number not in retried and trial.params:
+        if is_interrupted(trial) and trial.number not in retried:
             study.enqueue_trial(trial.params, user_attrs={RETRY_OF_ATTR: trial.number}, skip_if_exists=False)
             n_enqueued += 1
     return n_enqueued
+
+
+def ensure_slots(study: optuna.Study, n_trials: int) -> int:
+    """Queues empty trials ("slots") until counted + running + queued trials reach ``n_trials``.
+
+    Workers only ever run queued trials, so however many of them share the study, it ends with exactly
+    ``n_trials`` counted trials. Call under the study lock. Returns the number of slots added.
+    """
+    trials = study.get_trials(deepcopy=False)
+    n_pending = sum(is_counted(t) or t.state in (TrialState.RUNNING, TrialState.WAITING) for t in trials)
+    n_missing = max(n_trials - n_pending, 0)
+    for _ in range(n_missing):
+        study.enqueue_trial({}, skip_if_exists=False)
+    return n_missing
+
+
+def claim_queued_trial(study: optuna.Study) -> optuna.Trial | None:
+    """Takes one queued trial (atomically: the storage lets only one worker move it to RUNNING).
+
+    Unlike ``Study.ask``, it never creates a trial when the queue is empty: it returns None.
+    """
+    for frozen in study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
+        try:
+            if not study._storage.set_trial_state_values(frozen._trial_id, state=TrialState.RUNNING):
+                continue
+        except optuna.exceptions.UpdateFinishedTrialError:
+            continue
+        # As Study.ask does: make the sampler see the trials finished since the last one.
+        study._thread_local.cached_all_trials = None
+        return optuna.Trial(study, frozen._trial_id)
+    return None
+
+
+def n_running(study: optuna.Study) -> int:
+    return len(study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
 
 
 def latest_study_name(storage: optuna.storages.BaseStorage) -> str:

@@ -19,6 +19,7 @@ from urllib.parse import unquote, urlparse
 import mlflow
 from mlflow import MlflowClient
 from mlflow.entities import Metric, Param, RunStatus, RunTag
+from mlflow.exceptions import MlflowException
 
 from search import _paths
 
@@ -33,6 +34,17 @@ REASON_TAG = "fer.reason"
 MODEL_ID_TAG = "fer.model_id"
 PARENT_TAG = "mlflow.parentRunId"
 MODEL_ARTIFACT = "model"
+
+
+class TrackingError(RuntimeError):
+    """The MLflow tracking store cannot be reached or used (the message never shows a password)."""
+
+
+def _redact(uri: str) -> str:
+    parsed = urlparse(uri)
+    if parsed.password:
+        return uri.replace(f":{parsed.password}@", ":***@")
+    return uri
 
 
 class TrialState(str, Enum):
@@ -76,17 +88,30 @@ class StudyTracker:
             _paths.ensure_local_store()
         mlflow.set_tracking_uri(self.tracking_uri)
         self.client = MlflowClient(self.tracking_uri)
-        self.experiment_id = self._ensure_experiment()
+        try:
+            self.experiment_id = self._ensure_experiment()
+        except MlflowException as error:
+            reason = str(error).splitlines()[0]
+            password = urlparse(self.tracking_uri).password
+            if password:
+                reason = reason.replace(password, "***")
+            raise TrackingError(f"Cannot use the MLflow tracking store {_redact(self.tracking_uri)}: {reason}") from None
 
     def _ensure_experiment(self) -> str:
         experiment = self.client.get_experiment_by_name(self.study_name)
-        if experiment is not None:
-            if experiment.lifecycle_stage == "deleted":
-                self.client.restore_experiment(experiment.experiment_id)
-            return experiment.experiment_id
-        return self.client.create_experiment(
-            self.study_name, artifact_location=_paths.default_artifact_location(self.study_name)
-        )
+        if experiment is None:
+            try:
+                return self.client.create_experiment(
+                    self.study_name, artifact_location=_paths.default_artifact_location(self.study_name)
+                )
+            except MlflowException:
+                # Another worker created it first.
+                experiment = self.client.get_experiment_by_name(self.study_name)
+                if experiment is None:
+                    raise
+        if experiment.lifecycle_stage == "deleted":
+            self.client.restore_experiment(experiment.experiment_id)
+        return experiment.experiment_id
 
     # --- parent run -------------------------------------------------------------------------------
     def find_parent_run_id(self) -> str | None:
@@ -145,11 +170,12 @@ class StudyTracker:
             max_results=50_000,
         )
 
-    def close_stale_trial_runs(self, parent_run_id: str, live_run_ids: set[str]) -> int:
-        """Ends as KILLED every trial run still RUNNING whose trial is no longer alive."""
+    def close_stale_trial_runs(self, parent_run_id: str, running_trials: set[int]) -> int:
+        """Ends as KILLED every trial run still RUNNING whose trial (by number) is no longer running."""
         n_closed = 0
         for run in self.trial_runs(parent_run_id):
-            if run.info.status == "RUNNING" and run.info.run_id not in live_run_ids:
+            trial_number = int(run.data.tags.get(TRIAL_TAG, -1))
+            if run.info.status == "RUNNING" and trial_number not in running_trials:
                 self.finish_trial_run(run.info.run_id, TrialState.INTERRUPTED, "the process running it died")
                 n_closed += 1
         return n_closed

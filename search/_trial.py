@@ -17,6 +17,7 @@ from optuna.trial import TrialState as OptunaState
 
 from search import _study as st
 from search._candidates import CandidateSource, resolve_candidate
+from search._heartbeat import Heartbeat
 from search._tracking import StudyTracker, TrialState
 
 if TYPE_CHECKING:
@@ -68,16 +69,17 @@ class TrialExecutor:
         self.progress = progress
         self._class_weights = data.train_class_weights()
 
-    def run_one(self) -> TrialOutcome:
-        """Asks the study for a trial, runs it and tells the study how it ended."""
-        trial = self.study.ask()
+    def run_one(self, trial: optuna.Trial | None = None) -> TrialOutcome:
+        """Runs ``trial`` (default: a new one asked from the study) and tells the study how it ended."""
+        trial = trial if trial is not None else self.study.ask()
         trial.set_user_attr(st.WORKER_ATTR, st.worker_id())
         run_id = self.tracker.start_trial_run(self.parent_run_id, trial.number)
         trial.set_user_attr(st.RUN_ID_ATTR, run_id)
         self.progress.start_trial(trial.number)
         started = time.perf_counter()
         try:
-            value = self._train(trial, run_id)
+            with Heartbeat(self.study._storage, trial._trial_id):
+                value = self._train(trial, run_id)
         except optuna.TrialPruned as pruned:
             outcome = TrialOutcome(trial.number, TrialState.PRUNED, _last_value(trial), str(pruned))
             self._finish(trial, run_id, outcome, started)

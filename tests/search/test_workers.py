@@ -1,0 +1,72 @@
+"""Several workers on one study: exact trial count, one run per trial, one test score."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import optuna
+import pytest
+from mlflow import MlflowClient
+from optuna.trial import TrialState
+
+from search._paths import default_study_storage, default_tracking_uri
+from search._workers import plan_worker_envs, without_workers_flag
+
+
+def test_one_gpu_per_worker_round_robin() -> None:
+    plans = plan_worker_envs(3, ["0", "1"], n_cpus=16)
+    assert [p["CUDA_VISIBLE_DEVICES"] for p in plans] == ["0", "1", "0"]
+    assert [p["FER_SEARCH_WORKER"] for p in plans] == ["1", "2", "3"]
+
+
+def test_without_gpus_cpu_threads_are_divided() -> None:
+    plans = plan_worker_envs(4, [], n_cpus=8)
+    assert all(p["TF_NUM_INTRAOP_THREADS"] == "2" and p["CUDA_VISIBLE_DEVICES"] == "" for p in plans)
+    assert plan_worker_envs(4, [], n_cpus=2)[0]["TF_NUM_INTRAOP_THREADS"] == "1"
+
+
+def test_workers_flag_is_removed_for_the_workers() -> None:
+    assert without_workers_flag(["run", "--workers", "4", "--trials", "8", "--workers=2"]) == ["run", "--trials", "8"]
+
+
+def check_study_bookkeeping(study: optuna.Study, n_trials: int, tracking_uri: str) -> None:
+    """Exactly n counted trials, no number twice, one MLflow run per trial under one parent run."""
+    trials = study.get_trials(deepcopy=False)
+    counted = [t for t in trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED)
+               or (t.state == TrialState.FAIL and t.user_attrs.get("fail_reason", "interrupted") != "interrupted")]
+    assert len(counted) == n_trials
+    assert not [t for t in trials if t.state == TrialState.FAIL and t in counted], "a trial failed"
+    assert len({t.number for t in trials}) == len(trials)
+    assert not [t for t in trials if t.state == TrialState.RUNNING]
+
+    client = MlflowClient(tracking_uri)
+    experiment = client.get_experiment_by_name(study.study_name)
+    parents = client.search_runs([experiment.experiment_id], "tags.`fer.role` = 'study'")
+    assert len(parents) == 1 and parents[0].info.status == "FINISHED"
+    runs = client.search_runs([experiment.experiment_id], "tags.`fer.role` = 'trial'", max_results=1000)
+    assert all(r.data.tags["mlflow.parentRunId"] == parents[0].info.run_id for r in runs)
+    run_ids = {t.user_attrs["mlflow_run_id"] for t in trials}
+    assert len(run_ids) == len(trials) == len(runs)
+    assert not [r for r in runs if r.info.status == "RUNNING"]
+    assert study.user_attrs["fer.test_score"]["n_scores"] == 1
+
+
+@pytest.mark.integration
+def test_four_local_workers_share_the_default_sqlite_storage(workdir: Path, small_csv: Path) -> None:
+    n_trials = 8
+    result = subprocess.run(
+        [sys.executable, "-m", "search", "run", "--workers", "4", "--space", "smoke", "--data", str(small_csv),
+         "--study", "par", "--trials", str(n_trials), "--pruner", "none"],
+        env={**os.environ, "PYTHONUNBUFFERED": "1"}, capture_output=True, text=True, timeout=600,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "database is locked" not in output
+    assert "Study 'par': 8 finished of 8 requested" in output
+    study = optuna.load_study(study_name="par", storage=default_study_storage())
+    check_study_bookkeeping(study, n_trials, default_tracking_uri())
+    workers = {t.user_attrs["worker"] for t in study.trials}
+    assert len(workers) >= 2, "the trials were not shared between workers"
