@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import optuna
 
-from search import _paths
 from search._selection import format_leaderboard, leaderboard, select_best, state_counts
 from search._test_score import recorded_test_score
 
@@ -40,7 +39,6 @@ def study_summary(study: optuna.Study, n_requested: int | None = None) -> str:
         if score.trial != best.number:
             lines.append(f"  note: the best trial is now #{best.number}; the test split was already used for "
                          f"#{score.trial}. `python -m search test --force` records a re-score.")
-    lines += ["", f"MLflow UI:  mlflow ui --backend-store-uri {_paths.default_tracking_uri()} "
-              "--host 127.0.0.1  (then open http://127.0.0.1:5000)",
+    lines += ["", "MLflow UI:  python -m search ui   (then open http://127.0.0.1:5000)",
               f"Promote:    python -m search promote --study {study.study_name}"]
     return "\n".join(lines)

@@ -236,7 +236,7 @@ def model_signature() -> Any:
     from mlflow.types import Schema, TensorSpec
 
     return ModelSignature(
-        inputs=Schema([TensorSpec(np.dtype("uint8"), (-1, 48, 48, 1), "faces")]),
+        inputs=Schema([TensorSpec(np.dtype("uint8"), (-1, 48, 48, 1), "image")]),
         outputs=Schema([TensorSpec(np.dtype("float32"), (-1, 7), "probabilities")]),
     )
 

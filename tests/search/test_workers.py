@@ -70,3 +70,85 @@ def test_four_local_workers_share_the_default_sqlite_storage(workdir: Path, smal
     check_study_bookkeeping(study, n_trials, default_tracking_uri())
     workers = {t.user_attrs["worker"] for t in study.trials}
     assert len(workers) >= 2, "the trials were not shared between workers"
+
+
+def _start_worker(csv: Path, study: str, n_trials: int) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "search", "run", "--space", "smoke", "--data", str(csv), "--study", study,
+         "--trials", str(n_trials), "--epochs", "4", "--pruner", "none", "--heartbeat", "2"],
+        env={**os.environ, "PYTHONUNBUFFERED": "1"}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+
+
+@pytest.mark.integration
+def test_a_worker_killed_mid_trial_is_rerun_by_the_others(workdir: Path, small_csv: Path) -> None:
+    """SIGKILL one of two workers mid-trial: the survivor re-runs its trial; exact count; run KILLED."""
+    import time
+
+    n_trials = 4
+    victim = _start_worker(small_csv, "kill", n_trials)
+    survivor = _start_worker(small_csv, "kill", n_trials)
+    deadline = time.monotonic() + 300
+    victim_pid = str(victim.pid)
+    while time.monotonic() < deadline:
+        try:
+            study = optuna.load_study(study_name="kill", storage=default_study_storage())
+            running = [t for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+                       if t.user_attrs.get("worker", "").endswith(":" + victim_pid) and t.intermediate_values]
+            if running:
+                break
+        except Exception:  # noqa: BLE001 - the study may not exist yet
+            pass
+        time.sleep(0.2)
+    else:
+        pytest.fail("the victim never ran a trial")
+    killed_number = running[0].number
+    victim.kill()
+    victim.wait()
+    output, _ = survivor.communicate(timeout=600)
+    assert survivor.returncode == 0, output
+
+    study = optuna.load_study(study_name="kill", storage=default_study_storage())
+    killed = study.trials[killed_number]
+    assert killed.state == TrialState.FAIL
+    retry = [t for t in study.trials if t.user_attrs.get("retry_of") == killed_number]
+    assert len(retry) == 1 and retry[0].params == killed.params and retry[0].state.is_finished()
+    client = MlflowClient(default_tracking_uri())
+    assert client.get_run(killed.user_attrs["mlflow_run_id"]).info.status == "KILLED"
+    check_study_bookkeeping_allowing_kills(study, n_trials, default_tracking_uri())
+
+
+def check_study_bookkeeping_allowing_kills(study: optuna.Study, n_trials: int, tracking_uri: str) -> None:
+    trials = study.get_trials(deepcopy=False)
+    interrupted = [t for t in trials if t.state == TrialState.FAIL
+                   and t.user_attrs.get("fail_reason", "interrupted") == "interrupted"]
+    counted = [t for t in trials if t.state.is_finished() and t not in interrupted]
+    assert len(counted) == n_trials
+    assert len({t.number for t in trials}) == len(trials)
+    client = MlflowClient(tracking_uri)
+    experiment = client.get_experiment_by_name(study.study_name)
+    runs = client.search_runs([experiment.experiment_id], "tags.`fer.role` = 'trial'", max_results=1000)
+    assert len(runs) == len(trials)
+    assert not [r for r in runs if r.info.status == "RUNNING"]
+
+
+def test_a_silent_trial_on_another_machine_is_failed_by_its_heartbeat(tmp_path: Path) -> None:
+    """The heartbeat path (workers on other machines cannot be checked by pid): real RDB storage."""
+    import time
+
+    from search._study import fail_dead_trials, is_interrupted, open_storage, requeue_interrupted
+
+    storage = open_storage(f"sqlite:///{tmp_path / 'hb.db'}", heartbeat_s=1)
+    study = optuna.create_study(storage=storage, study_name="hb")
+    trial = study.ask()
+    trial.suggest_int("x", 0, 9)
+    trial.set_user_attr("worker", "another-machine:4242")
+    storage.record_heartbeat(trial._trial_id)
+    assert fail_dead_trials(study) == 0  # fresh heartbeat: alive
+    time.sleep(4.0)  # grace period 2 s, and SQLite stamps heartbeats to the second
+    assert fail_dead_trials(study) == 1
+    failed = study.trials[0]
+    assert failed.state == TrialState.FAIL and is_interrupted(failed)
+    assert requeue_interrupted(study) == 1
+    queued = study.trials[1]
+    assert queued.state == TrialState.WAITING and queued.system_attrs["fixed_params"] == failed.params
