@@ -16,6 +16,8 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from search._study import StorageError, first_line, redact_url
+
 
 @contextlib.contextmanager
 def study_lock(storage_url: str, study_name: str) -> Iterator[None]:
@@ -51,9 +53,15 @@ def _file_lock(database: str | None, study_name: str) -> Iterator[None]:
 @contextlib.contextmanager
 def _advisory_lock(storage_url: str, backend: str, study_name: str) -> Iterator[None]:
     key = int.from_bytes(hashlib.sha1(f"fer-search:{study_name}".encode()).digest()[:8], "big", signed=True)
-    engine = create_engine(storage_url, poolclass=None)
+    engine = create_engine(storage_url)
     try:
-        with engine.connect() as connection:
+        try:
+            connection_context = engine.connect()
+        except Exception as error:  # noqa: BLE001 - driver errors vary: one line for the user
+            raise StorageError(
+                f"Cannot open the study storage {redact_url(storage_url)}: {first_line(error)}"
+            ) from None
+        with connection_context as connection:
             if backend == "postgresql":
                 connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
                 try:

@@ -89,12 +89,15 @@ def _run_trials(study: optuna.Study, executor: TrialExecutor, settings: StudySet
             if deadline is not None and time.monotonic() >= deadline:
                 progress.message(f"--timeout of {settings.timeout_s:g}s reached: no new trial is started.")
                 return False
+            waiting_since = time.perf_counter()
             with lock():
                 _recover(study, executor.tracker, executor.parent_run_id)
                 st.ensure_slots(study, settings.n_trials)
                 room = st.n_counted(study) + st.n_running(study) < settings.n_trials
                 trial = st.claim_queued_trial(study) if room else None
             if trial is not None:
+                # Time spent on the study's shared bookkeeping (lock, storage) before this trial.
+                trial.set_user_attr(st.QUEUE_WAIT_ATTR, time.perf_counter() - waiting_since)
                 executor.run_one(trial)
             elif st.n_running(study) == 0:
                 return False

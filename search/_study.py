@@ -31,6 +31,7 @@ MODEL_URI_ATTR = "model_uri"
 MODEL_ID_ATTR = "model_id"
 N_PARAMS_ATTR = "n_params"
 MACS_ATTR = "macs"
+QUEUE_WAIT_ATTR = "queue_wait_s"
 INTERRUPTED = "interrupted"
 
 
@@ -63,7 +64,7 @@ def open_storage(url: str, *, heartbeat_s: int = DEFAULT_HEARTBEAT_S) -> optuna.
             url, engine_kwargs=engine_kwargs, heartbeat_interval=heartbeat_s, grace_period=2 * heartbeat_s
         )
     except Exception as error:  # noqa: BLE001 - driver errors vary: report them in one line
-        raise StorageError(f"Cannot open the study storage {redact_url(url)}: {_first_line(error)}") from None
+        raise StorageError(f"Cannot open the study storage {redact_url(url)}: {first_line(error)}") from None
 
 
 def _create_parent_folder(sqlite_url: str) -> None:
@@ -85,7 +86,8 @@ def redact_url(url: str) -> str:
     return parsed.render_as_string(hide_password=True) if parsed.password else url
 
 
-def _first_line(error: BaseException) -> str:
+def first_line(error: BaseException) -> str:
+    """The first line of a (database driver) error, for one-line messages."""
     text = str(getattr(error, "orig", None) or error).strip()
     return text.splitlines()[0] if text else type(error).__name__
 

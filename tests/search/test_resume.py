@@ -50,7 +50,7 @@ def _interrupt_then_resume(csv: Path, study_name: str, sig: int) -> optuna.Study
     _wait_for_epoch_of_running_trial(study_name, process)
     process.send_signal(sig)
     output, _ = process.communicate(timeout=120)
-    if sig == signal.SIGINT:
+    if sig in (signal.SIGINT, signal.SIGTERM):
         assert process.returncode == 130, output
         assert "run the same command again to resume" in output
 
@@ -78,8 +78,9 @@ def _check_exact_count_and_requeue(study: optuna.Study) -> None:
     assert killed.info.status == "KILLED" and killed.data.tags["fer.state"] == "interrupted"
 
 
-def test_ctrl_c_records_interrupted_trial_and_resume_completes(workdir: Path, small_csv: Path) -> None:
-    study = _interrupt_then_resume(small_csv, "ctrl-c", signal.SIGINT)
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_signal_records_interrupted_trial_and_resume_completes(workdir: Path, small_csv: Path, sig: int) -> None:
+    study = _interrupt_then_resume(small_csv, f"sig{int(sig)}", sig)
     _check_exact_count_and_requeue(study)
 
 
