@@ -89,3 +89,23 @@ def test_search_records_selects_tests_once_and_promotes(workdir: Path, small_csv
     study = optuna.load_study(study_name=STUDY, storage=default_study_storage())
     assert len(study.trials) == 4
     assert study.user_attrs["fer.test_score"]["n_scores"] == 2
+
+
+def test_train_runs_one_fixed_architecture_as_a_tracked_baseline(workdir: Path, small_csv: Path, capsys) -> None:
+    assert main(["train", "--config", "tiny", "--data", str(small_csv), "--epochs", "2"]) == 0
+    assert "Study 'train-tiny-small': 1 finished of 1 requested (1 complete" in capsys.readouterr().out
+    study = optuna.load_study(study_name="train-tiny-small", storage=default_study_storage())
+    (trial,) = study.trials
+    from fer_core.model import get_preset
+
+    assert trial.user_attrs["candidate"]["architecture"] == get_preset("tiny").to_dict()
+    assert trial.user_attrs["candidate"]["training"]["epochs"] == 2
+    assert study.user_attrs["fer.test_score"]["trial"] == 0
+    run = MlflowClient(default_tracking_uri()).get_run(trial.user_attrs["mlflow_run_id"])
+    assert run.data.tags["fer.state"] == "complete" and "val_accuracy" in run.data.metrics
+
+
+def test_unknown_preset_is_one_error_line(workdir: Path, capsys) -> None:
+    assert main(["train", "--config", "nope"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "nope" in err and "seed" in err
