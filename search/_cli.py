@@ -175,9 +175,12 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 def _settings(args: argparse.Namespace, *, space_name: str, study: str | None = None, **values: object):
     from search._paths import default_study_storage
-    from search._settings import StudySettings, default_data, default_study_name
+    from search._settings import DEMO_DATA, StudySettings, default_data, default_study_name
 
     data = args.data or default_data()
+    if args.data is None and data == DEMO_DATA:
+        print("No --data given and data/fer2013.csv not found: using the synthetic demo set "
+              "(pass --data PATH for real faces).", file=sys.stderr)
     return StudySettings(
         study_name=study or args.study or default_study_name(space_name, data), space=space_name, data=data,
         storage=args.storage or default_study_storage(), split=args.split, subset=args.subset, seed=args.seed,
@@ -201,7 +204,7 @@ def _cmd_spaces(args: argparse.Namespace) -> int:
     from spaces import list_spaces
 
     rows = [{"name": s.name, "parameters": s.n_parameters, "max_macs": s.max_macs,
-             "description": s.description.splitlines()[0] if s.description else ""} for s in list_spaces()]
+             "description": _first_sentence(s.description)} for s in list_spaces()]
     if args.format == "json":
         print(json.dumps(rows, indent=2))
         return EXIT_OK
@@ -211,6 +214,12 @@ def _cmd_spaces(args: argparse.Namespace) -> int:
     ]
     print(format_table(table))
     return EXIT_OK
+
+
+def _first_sentence(text: str, limit: int = 100) -> str:
+    """The first sentence of a space's description, cut to ``limit`` characters for a table."""
+    sentence = text.split(". ")[0].strip() if text else ""
+    return sentence if len(sentence) <= limit else sentence[: limit - 1].rstrip() + "…"
 
 
 def _cmd_best(args: argparse.Namespace) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -61,8 +60,6 @@ def load_study_data(data: str, *, split: str | None, subset: float, seed: int) -
     from fer_core.data import load_dataset, make_demo_dataset, split_dataset
 
     if data == DEMO_DATA:
-        print("No data given and data/fer2013.csv not found: using the synthetic demo set "
-              "(pass --data PATH for real faces).", file=sys.stderr)
         dataset = make_demo_dataset(DEMO_IMAGES_PER_CLASS, seed=0)
     else:
         dataset = load_dataset(data)
