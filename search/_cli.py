@@ -43,10 +43,11 @@ def _parser() -> argparse.ArgumentParser:
     from search._registry import PRUNERS, SAMPLERS
 
     parser = argparse.ArgumentParser(
-        prog="python -m search", description=DESCRIPTION, formatter_class=_HelpFormatter
+        prog="python -m search", description=DESCRIPTION, formatter_class=_HelpFormatter, allow_abbrev=False
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     fmt = _HelpFormatter
+    _no_abbreviations(commands)
 
     run = commands.add_parser("run", help="run or resume a search", formatter_class=fmt,
                               description="Run a study until it has --trials finished trials (complete, "
@@ -109,6 +110,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _no_abbreviations(commands: argparse._SubParsersAction) -> None:
+    """Subcommands take only full flag names: `--worker 4` must not pass for `--workers 4`."""
+    add_parser = commands.add_parser
+
+    def strict_add_parser(name: str, **kwargs: object) -> argparse.ArgumentParser:
+        return add_parser(name, allow_abbrev=False, **kwargs)
+
+    commands.add_parser = strict_add_parser  # type: ignore[method-assign]
+
+
 def _add_data_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", help="FER2013 CSV (.csv/.csv.gz) or image-folder tree "
                         "(default: data/fer2013.csv if present, else the synthetic demo set)")
@@ -132,6 +143,7 @@ def _add_format_flag(parser: argparse.ArgumentParser) -> None:
 
 # --- commands ------------------------------------------------------------------------------------------
 def _cmd_run(args: argparse.Namespace) -> int:
+    from search._workers import worker_label
     from spaces import load_space
 
     space = load_space(args.space)
@@ -140,7 +152,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
                          keep_top=args.keep_top, heartbeat_s=args.heartbeat)
     if args.workers < 1:
         raise UsageError(f"--workers must be >= 1 (got {args.workers})")
-    if args.workers > 1:
+    if args.workers > 1 and not worker_label():  # a worker never starts workers of its own
         return _run_workers_and_report(args, settings)
     return _run_and_report(settings, space)
 
@@ -164,6 +176,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
     training = {"epochs": args.epochs, "batch_size": args.batch_size, "optimizer": args.optimizer,
                 "learning_rate": args.learning_rate, "seed": args.seed}
     source = fixed_candidate_for_preset(args.config, training)
+    from search._candidates import resolve_candidate
+
+    resolve_candidate(source.candidate, max_epochs=args.epochs)  # bad flags fail here, before any study
     data = args.data or default_data()
     from search._settings import default_study_name
 
@@ -303,6 +318,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _is_user_error(error: Exception) -> bool:
     from fer_core.errors import FerError
+    from search._errors import NotFoundError
     from search._promote import PromotionRefused
     from search._registry import SamplerUnavailable
     from search._selection import NoCompletedTrialError
@@ -312,7 +328,7 @@ def _is_user_error(error: Exception) -> bool:
     from search._test_score import AlreadyScoredError
 
     user_errors = (FerError, SettingsError, StudyMismatchError, AlreadyScoredError, PromotionRefused,
-                   NoCompletedTrialError, LookupError, UsageError, FileNotFoundError, SamplerUnavailable,
+                   NoCompletedTrialError, NotFoundError, UsageError, FileNotFoundError, SamplerUnavailable,
                    StorageError, TrackingError)
     return isinstance(error, user_errors)
 

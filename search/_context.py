@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import optuna
 
+from search._errors import NotFoundError
 from search import _study as st
 from search._data import StudyData, load_study_data
 from search._tracking import StudyTracker
@@ -14,7 +15,7 @@ def open_scored_context(study: optuna.Study) -> tuple[optuna.Study, StudyData, S
     settings = study.user_attrs.get(st.SETTINGS_ATTR)
     parent_run_id = study.user_attrs.get(st.PARENT_RUN_ATTR)
     if settings is None or parent_run_id is None:
-        raise LookupError(f"Study {study.study_name!r} was not created by `python -m search run`.")
+        raise NotFoundError(f"Study {study.study_name!r} was not created by `python -m search run`.")
     data = load_study_data(settings["data"], split=settings["split"], subset=settings["subset"],
                            seed=settings["seed"])
     recorded = study.user_attrs.get(st.FINGERPRINT_ATTR)

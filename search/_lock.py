@@ -70,7 +70,9 @@ def _advisory_lock(storage_url: str, backend: str, study_name: str) -> Iterator[
                     connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
             else:
                 name = f"fer-search:{key}"
-                connection.execute(text("SELECT GET_LOCK(:name, 600)"), {"name": name})
+                taken = connection.execute(text("SELECT GET_LOCK(:name, 600)"), {"name": name}).scalar()
+                if taken != 1:
+                    raise StorageError(f"Could not take the study lock on {redact_url(storage_url)} in 600 s")
                 try:
                     yield
                 finally:

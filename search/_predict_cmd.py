@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from search._errors import NotFoundError
 from fer_core.emotions import EMOTIONS
 from fer_core.errors import ConfigError
 
@@ -122,13 +123,13 @@ def _load_mlflow_model(uri: str) -> keras.Model:
             "with another URI or a .keras file")
     local_db = Path(tracking_uri.removeprefix("sqlite:///")) if tracking_uri.startswith("sqlite:///") else None
     if local_db is not None and not local_db.is_file():
-        raise LookupError(f"Cannot load {uri}: there is no MLflow store at {local_db}; {hint}")
+        raise NotFoundError(f"Cannot load {uri}: there is no MLflow store at {local_db}; {hint}")
     mlflow.set_tracking_uri(tracking_uri)
     try:
         return mlflow.keras.load_model(uri, load_model_kwargs={"safe_mode": True, "compile": False})
     except (MlflowException, OSError) as error:
         reason = str(getattr(error, "message", error)).strip().splitlines()[0]
-        raise LookupError(f"Cannot load {uri} from {tracking_uri}: {reason}; {hint}") from None
+        raise NotFoundError(f"Cannot load {uri} from {tracking_uri}: {reason}; {hint}") from None
 
 
 # --- output ------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from mlflow.exceptions import MlflowException
 
 from search import _study as st
 from search._test_score import recorded_test_score
+from search._tracking import REGISTERED_TAG
 
 if TYPE_CHECKING:
     from search._tracking import StudyTracker
@@ -71,6 +72,9 @@ def promote_study(
         model_id=trial.user_attrs.get(st.MODEL_ID_ATTR),
     )
     client.set_registered_model_alias(name, alias, version.version)
+    run_id = trial.user_attrs.get(st.RUN_ID_ATTR)
+    if run_id:  # keep-top-K never deletes a registered model
+        tracker.set_tags(run_id, {REGISTERED_TAG: "true"})
     return Promotion(name=name, version=str(version.version), alias=alias, uri=f"models:/{name}@{alias}",
                      test_accuracy=score.accuracy)
 

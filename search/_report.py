@@ -18,6 +18,7 @@ from typing import Any
 import optuna
 import pandas as pd
 
+from search._errors import NotFoundError
 from search import _paths
 from search import _study as st
 from search._report_artifacts import quiet_artifact_downloads
@@ -101,7 +102,7 @@ def build_report(study: optuna.Study, tracker: StudyTracker | None = None) -> St
     """
     parent_run_id = study.user_attrs.get(st.PARENT_RUN_ATTR)
     if parent_run_id is None:
-        raise LookupError(f"Study {study.study_name!r} was not created by `python -m search run`: it has no "
+        raise NotFoundError(f"Study {study.study_name!r} was not created by `python -m search run`: it has no "
                           "MLflow run to report on.")
     context = ReportContext(study, tracker or StudyTracker(study.study_name), parent_run_id)
     running = state_counts(study)["running"] > 0

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import hashlib
+import os
 import signal
 import sys
 import time
@@ -11,6 +13,7 @@ from contextlib import AbstractContextManager as ContextManager
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import optuna
 
 from search import _study as st
@@ -23,6 +26,7 @@ from search._settings import StudySettings
 from search._test_score import TestScore, recorded_test_score, score_selected_model
 from search._tracking import StudyTracker
 from search._trial import TrialExecutor
+from search._workers import WORKER_ENV, worker_label
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,14 @@ def run_study(settings: StudySettings, source: CandidateSource, *, progress_stre
     queued trials until the study has ``settings.n_trials`` counted trials; the last one to finish
     selects and scores the test split once.
     """
+    previous_handler = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    try:
+        return _run_study(settings, source, progress_stream)
+    finally:
+        signal.signal(signal.SIGTERM, previous_handler)
+
+
+def _run_study(settings: StudySettings, source: CandidateSource, progress_stream: Any) -> StudyRun:
     lock = functools.partial(study_lock, settings.storage, settings.study_name)
     # Creating the stores, the study and its parent run is serialised between workers: SQLite schema
     # creation and MLflow's database migrations are not safe to run twice at once.
@@ -57,7 +69,8 @@ def run_study(settings: StudySettings, source: CandidateSource, *, progress_stre
         )
     data = load_study_data(settings.data, split=settings.split, subset=settings.subset, seed=settings.seed)
     with lock():
-        st.check_compatible(study, source.name, data.fingerprints["splits"])
+        st.check_compatible(study, _definition(settings, source, data))
+        study.sampler = make_sampler(settings.sampler, _process_seed(study, settings.seed))
         parent_run_id = _open_parent_run(study, tracker, settings, source, data)
         _recover(study, tracker, parent_run_id, close_runs=True)
 
@@ -72,8 +85,12 @@ def run_study(settings: StudySettings, source: CandidateSource, *, progress_stre
         tracker.set_tags(parent_run_id, {f"fer.n_{k}": v for k, v in _counts(study).items()})
         score, newly_scored = recorded_test_score(study), False
         last_worker = st.n_running(study) == 0
-        if last_worker and not interrupted and score is None and _has_complete(study):
+        finished = st.n_counted(study) >= settings.n_trials
+        if last_worker and finished and not interrupted and score is None and _has_complete(study):
             score, newly_scored = score_selected_model(study, data, tracker, parent_run_id), True
+        elif last_worker and not finished and not interrupted and score is None:
+            progress.message(f"{st.n_counted(study)} of {settings.n_trials} trials finished: the test split is "
+                             "kept for when the study is complete (run the same command again).")
         if last_worker:
             tracker.close_run(parent_run_id, "KILLED" if interrupted else "FINISHED")
     return StudyRun(study, tracker, parent_run_id, data, interrupted, score, newly_scored)
@@ -83,7 +100,6 @@ def _run_trials(study: optuna.Study, executor: TrialExecutor, settings: StudySet
                 lock: Callable[[], ContextManager[None]], progress: StudyProgress) -> bool:
     """Runs queued trials until the study has its count or time is up; True when interrupted."""
     deadline = time.monotonic() + settings.timeout_s if settings.timeout_s else None
-    previous = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     try:
         while True:
             if deadline is not None and time.monotonic() >= deadline:
@@ -108,8 +124,30 @@ def _run_trials(study: optuna.Study, executor: TrialExecutor, settings: StudySet
         progress.message("Interrupted: the current trial was recorded as failed (interrupted); "
                          "run the same command again to resume.")
         return True
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+
+
+def _definition(settings: StudySettings, source: CandidateSource, data: StudyData) -> dict[str, str]:
+    """What makes a study's trials comparable; a resumed study must match it."""
+    return {
+        "space": source.name,
+        "space_text": hashlib.sha256(source.source_text.encode()).hexdigest(),
+        "data": data.fingerprints["splits"],
+        "train": data.fingerprints["train"],
+        "max_epochs": str(settings.max_epochs),
+    }
+
+
+def _process_seed(study: optuna.Study, seed: int) -> int:
+    """The sampler's seed in this process.
+
+    A new study run by one process uses ``seed`` as given (reproducible). A resumed study, or one shared
+    by several workers, gets a seed derived from it, the trials so far, the worker and the process, so that
+    no two processes replay the same random proposals.
+    """
+    if not study.trials and worker_label() == "":
+        return seed
+    entropy = [seed, len(study.trials), int(os.environ.get(WORKER_ENV, "0")), os.getpid()]
+    return int(np.random.SeedSequence(entropy).generate_state(1)[0])
 
 
 def _raise_keyboard_interrupt(signum: int, frame: Any) -> None:
@@ -144,8 +182,7 @@ def _recover(study: optuna.Study, tracker: StudyTracker, parent_run_id: str, *, 
     n_dead = st.fail_dead_trials(study)
     n_closed = 0
     if n_dead or close_runs:
-        running = {t.number for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))}
-        n_closed = tracker.close_stale_trial_runs(parent_run_id, running)
+        n_closed = tracker.close_stale_trial_runs(parent_run_id, st.run_is_orphaned(study))
     n_requeued = st.requeue_interrupted(study)
     if n_dead or n_closed or n_requeued:
         print(f"Recovering: {n_dead} dead trial(s) failed, {n_closed} stale run(s) closed, "

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from search._registry import PRUNERS, SAMPLERS
 
+STUDY_NAME_RULE = re.compile(r"[A-Za-z0-9._-]{1,200}")
 SPLIT_METHODS = ("official", "random")
 DEFAULT_DATA_PATH = Path("data") / "fer2013.csv"
 DEMO_DATA = "demo"
@@ -66,7 +68,8 @@ class StudySettings:
         _check(0.0 < self.subset <= 1.0, "--subset", self.subset, "must be in (0, 1]")
         _check(self.keep_top >= 1, "--keep-top", self.keep_top, "must be >= 1 (the selected model is kept)")
         _check(self.heartbeat_s >= 1, "--heartbeat", self.heartbeat_s, "must be >= 1 second")
-        _check(bool(self.study_name.strip()), "--study", self.study_name, "must not be empty")
+        _check(bool(STUDY_NAME_RULE.fullmatch(self.study_name)), "--study", self.study_name,
+               "must be 1-200 letters, digits, '.', '_' or '-' (it names the MLflow experiment too)")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly copy (logged as the study's search configuration)."""

@@ -7,15 +7,18 @@ import socket
 import warnings
 from datetime import datetime
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
+from search._errors import NotFoundError
 from search._settings import StudySettings
 
 SETTINGS_ATTR = "fer.settings"
 FINGERPRINT_ATTR = "fer.data_fingerprint"
+DEFINITION_ATTR = "fer.definition"
 SPACE_ATTR = "fer.space"
 PARENT_RUN_ATTR = "fer.mlflow_parent_run_id"
 EXPERIMENT_ATTR = "fer.mlflow_experiment_id"
@@ -103,24 +106,35 @@ def open_study(
     )
 
 
-def check_compatible(study: optuna.Study, space_name: str, data_fingerprint: str) -> None:
-    """Refuses to resume a study with another space or other data; stamps a new study with both."""
-    attrs = study.user_attrs
-    if SPACE_ATTR not in attrs:
-        study.set_user_attr(SPACE_ATTR, space_name)
-        study.set_user_attr(FINGERPRINT_ATTR, data_fingerprint)
+def check_compatible(study: optuna.Study, definition: dict[str, str]) -> None:
+    """Refuses to resume a study whose definition differs; stamps a new study with it.
+
+    ``definition`` names what makes trials comparable: the space (name and text), the data and split
+    fingerprints, the training subset and the epoch budget.
+    """
+    recorded = study.user_attrs.get(DEFINITION_ATTR)
+    if recorded is None:
+        study.set_user_attr(DEFINITION_ATTR, definition)
+        study.set_user_attr(SPACE_ATTR, definition["space"])
+        study.set_user_attr(FINGERPRINT_ATTR, definition["data"])
         return
-    if attrs[SPACE_ATTR] != space_name or attrs[FINGERPRINT_ATTR] != data_fingerprint:
+    changed = sorted(key for key in definition.keys() | recorded.keys() if definition.get(key) != recorded.get(key))
+    if changed:
+        details = "; ".join(f"{key}: {_short(recorded.get(key))} -> {_short(definition.get(key))}" for key in changed)
         raise StudyMismatchError(
-            f"Study {study.study_name!r} was created with space {attrs[SPACE_ATTR]!r} on data "
-            f"{attrs[FINGERPRINT_ATTR][:12]}; this command uses space {space_name!r} on data "
-            f"{data_fingerprint[:12]}. Pass --study NEW_NAME to start a separate study."
+            f"Study {study.study_name!r} was created with another definition ({details}). Its trials would not "
+            "be comparable with this command's. Pass --study NEW_NAME to start a separate study."
         )
+
+
+def _short(value: object) -> str:
+    text = str(value)
+    return text[:12] if len(text) == 64 else text
 
 
 def worker_id() -> str:
     """``host:pid`` of this process, recorded on every trial it runs."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    return f"{os.environ.get('FER_SEARCH_WORKER_HOST') or socket.gethostname()}:{os.getpid()}"
 
 
 def is_interrupted(trial: FrozenTrial) -> bool:
@@ -226,6 +240,27 @@ def claim_queued_trial(study: optuna.Study) -> optuna.Trial | None:
     return None
 
 
+def run_is_orphaned(study: optuna.Study, settle_s: float = 60.0) -> Callable[[int], bool]:
+    """A predicate over trial numbers: is a still-RUNNING MLflow run of that trial left without an owner?
+
+    True when the trial is unknown, was interrupted, or finished more than ``settle_s`` ago (its worker
+    died between telling the study and closing the run). A trial that finished just now is not: its own
+    worker is closing the run.
+    """
+    trials = {t.number: t for t in study.get_trials(deepcopy=False)}
+    now = datetime.now()
+
+    def orphaned(number: int) -> bool:
+        trial = trials.get(number)
+        if trial is None or is_interrupted(trial):
+            return True
+        if trial.state.is_finished() and trial.datetime_complete is not None:
+            return (now - trial.datetime_complete).total_seconds() > settle_s
+        return False
+
+    return orphaned
+
+
 def n_running(study: optuna.Study) -> int:
     return len(study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
 
@@ -234,7 +269,7 @@ def latest_study_name(storage: optuna.storages.BaseStorage) -> str:
     """The most recently started study in ``storage`` (the default of best/test/promote)."""
     summaries = optuna.get_all_study_summaries(storage, include_best_trial=False)
     if not summaries:
-        raise LookupError("No study found in the storage; run `python -m search run` first.")
+        raise NotFoundError("No study found in the storage; run `python -m search run` first.")
     dated = [s for s in summaries if s.datetime_start is not None] or summaries
     return max(dated, key=lambda s: (s.datetime_start is not None, s.datetime_start or 0)).study_name
 
@@ -246,6 +281,6 @@ def load_existing_study(storage: optuna.storages.BaseStorage, name: str | None) 
         return optuna.load_study(study_name=study_name, storage=storage)
     except KeyError:
         known = [s.study_name for s in optuna.get_all_study_summaries(storage, include_best_trial=False)]
-        raise LookupError(
+        raise NotFoundError(
             f"No study named {study_name!r}; known studies: {', '.join(known) or 'none'}"
         ) from None

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import optuna
 
+from search._errors import NotFoundError
 from search import _study as st
 from search._selection import select_best
 
@@ -71,7 +72,6 @@ def score_selected_model(
         trial=best.number, accuracy=float(result.accuracy), macro_f1=float(result.macro_f1),
         n_scores=n_scores, scored_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )
-    study.set_user_attr(st.TEST_SCORE_ATTR, score.__dict__)
     tracker.log_metrics(parent_run_id, {"test_accuracy": score.accuracy, "test_macro_f1": score.macro_f1},
                         step=n_scores)
     tracker.set_tags(parent_run_id, {
@@ -81,6 +81,7 @@ def score_selected_model(
     tracker.log_dict(parent_run_id, result.to_dict(), f"test/score_{n_scores}.json")
     tracker.log_figure(parent_run_id, result.confusion_figure(title=f"Test confusion (trial #{best.number})"),
                        f"test/confusion_{n_scores}.html")
+    study.set_user_attr(st.TEST_SCORE_ATTR, score.__dict__)  # last: the record that the split was used
     return score
 
 
@@ -90,5 +91,5 @@ def load_trial_model(trial: optuna.trial.FrozenTrial) -> Any:
 
     uri = trial.user_attrs.get(st.MODEL_URI_ATTR)
     if uri is None:
-        raise LookupError(f"Trial #{trial.number} has no logged model (was it outside --keep-top?).")
+        raise NotFoundError(f"Trial #{trial.number} has no logged model (was it outside --keep-top?).")
     return mlflow.keras.load_model(uri, load_model_kwargs={"safe_mode": True})

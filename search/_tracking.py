@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -32,6 +32,8 @@ TRIAL_TAG = "fer.trial_number"
 STATE_TAG = "fer.state"
 REASON_TAG = "fer.reason"
 MODEL_ID_TAG = "fer.model_id"
+MODEL_DELETED_TAG = "fer.model_deleted"
+REGISTERED_TAG = "fer.registered"
 PARENT_TAG = "mlflow.parentRunId"
 MODEL_ARTIFACT = "model"
 
@@ -170,12 +172,12 @@ class StudyTracker:
             max_results=50_000,
         )
 
-    def close_stale_trial_runs(self, parent_run_id: str, running_trials: set[int]) -> int:
-        """Ends as KILLED every trial run still RUNNING whose trial (by number) is no longer running."""
+    def close_stale_trial_runs(self, parent_run_id: str, is_stale: Callable[[int], bool]) -> int:
+        """Ends as KILLED every trial run still RUNNING whose trial ``is_stale`` (by trial number)."""
         n_closed = 0
         for run in self.trial_runs(parent_run_id):
             trial_number = int(run.data.tags.get(TRIAL_TAG, -1))
-            if run.info.status == "RUNNING" and trial_number not in running_trials:
+            if run.info.status == "RUNNING" and is_stale(trial_number):
                 self.finish_trial_run(run.info.run_id, TrialState.INTERRUPTED, "the process running it died")
                 n_closed += 1
         return n_closed
@@ -221,9 +223,15 @@ class StudyTracker:
         return LoggedModel(model_id=info.model_id, model_uri=info.model_uri)
 
     def delete_logged_model(self, model_id: str) -> None:
-        """Deletes a logged model and, on a local store, its files (bounds the disk a study uses)."""
-        model = self.client.get_logged_model(model_id)
-        self.client.delete_logged_model(model_id)
+        """Deletes a logged model and, on a local store, its files (bounds the disk a study uses).
+
+        A model already deleted (by another worker) is left alone.
+        """
+        try:
+            model = self.client.get_logged_model(model_id)
+            self.client.delete_logged_model(model_id)
+        except MlflowException:
+            return
         local_dir = _local_path(model.artifact_location)
         if local_dir is not None and local_dir.exists():
             shutil.rmtree(local_dir.parent if local_dir.name == "artifacts" else local_dir, ignore_errors=True)

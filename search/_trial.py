@@ -18,7 +18,7 @@ from optuna.trial import TrialState as OptunaState
 from search import _study as st
 from search._candidates import CandidateSource, resolve_candidate
 from search._heartbeat import Heartbeat
-from search._tracking import StudyTracker, TrialState
+from search._tracking import MODEL_DELETED_TAG, REGISTERED_TAG, StudyTracker, TrialState
 
 if TYPE_CHECKING:
     from search._data import StudyData
@@ -70,36 +70,37 @@ class TrialExecutor:
         self._class_weights = data.train_class_weights()
 
     def run_one(self, trial: optuna.Trial | None = None) -> TrialOutcome:
-        """Runs ``trial`` (default: a new one asked from the study) and tells the study how it ended."""
+        """Runs ``trial`` (default: a new one asked from the study) and tells the study how it ended.
+
+        Whatever happens — pruning, a bad candidate, an error, Ctrl-C — the trial is told its final
+        state before this returns (or re-raises KeyboardInterrupt).
+        """
         trial = trial if trial is not None else self.study.ask()
-        trial.set_user_attr(st.WORKER_ATTR, st.worker_id())
-        run_id = self.tracker.start_trial_run(self.parent_run_id, trial.number)
-        trial.set_user_attr(st.RUN_ID_ATTR, run_id)
-        self.progress.start_trial(trial.number)
+        run_id: str | None = None
         started = time.perf_counter()
         try:
+            trial.set_user_attr(st.WORKER_ATTR, st.worker_id())
+            run_id = self.tracker.start_trial_run(self.parent_run_id, trial.number)
+            trial.set_user_attr(st.RUN_ID_ATTR, run_id)
+            self.progress.start_trial(trial.number)
             with Heartbeat(self.study._storage, trial._trial_id):
                 value = self._train(trial, run_id)
         except optuna.TrialPruned as pruned:
             outcome = TrialOutcome(trial.number, TrialState.PRUNED, _last_value(trial), str(pruned))
-            self._finish(trial, run_id, outcome, started)
         except CandidateRejected as rejected:
             outcome = TrialOutcome(trial.number, TrialState.FAILED, None, str(rejected))
-            self._finish(trial, run_id, outcome, started)
         except KeyboardInterrupt:
-            outcome = TrialOutcome(trial.number, TrialState.INTERRUPTED, None, st.INTERRUPTED)
-            self._finish(trial, run_id, outcome, started)
+            self._finish(trial, run_id, TrialOutcome(trial.number, TrialState.INTERRUPTED, None, st.INTERRUPTED),
+                         started)
             raise
         except Exception as error:  # noqa: BLE001 - a bad candidate must not end the study
-            reason = f"{type(error).__name__}: {error}"
-            self.tracker.log_text(run_id, traceback.format_exc(), "error.txt")
-            outcome = TrialOutcome(trial.number, TrialState.FAILED, None, reason)
-            self._finish(trial, run_id, outcome, started)
+            outcome = TrialOutcome(trial.number, TrialState.FAILED, None, f"{type(error).__name__}: {error}")
+            self._record_traceback(run_id)
         else:
             outcome = TrialOutcome(trial.number, TrialState.COMPLETE, value)
-            self._finish(trial, run_id, outcome, started)
         finally:
             _release_memory()
+        self._finish(trial, run_id, outcome, started)
         return outcome
 
     # --- the training -------------------------------------------------------------------------------
@@ -171,24 +172,42 @@ class TrialExecutor:
         return float(evaluation.accuracy)
 
     # --- bookkeeping ---------------------------------------------------------------------------------
-    def _finish(self, trial: optuna.Trial, run_id: str, outcome: TrialOutcome, started: float) -> None:
-        duration = time.perf_counter() - started
-        self.tracker.log_metrics(run_id, {"duration_s": duration})
-        if outcome.reason:
-            trial.set_user_attr(st.REASON_ATTR, outcome.reason)
-        if outcome.state == TrialState.COMPLETE:
-            self.study.tell(trial, outcome.value)
-        elif outcome.state == TrialState.PRUNED:
-            self.study.tell(trial, state=OptunaState.PRUNED)
-        else:
-            self.study.tell(trial, state=OptunaState.FAIL)
-        self.tracker.finish_trial_run(run_id, outcome.state, outcome.reason)
-        if outcome.state == TrialState.COMPLETE:
-            self._drop_models_outside_top_k()
+    def _finish(self, trial: optuna.Trial, run_id: str | None, outcome: TrialOutcome, started: float) -> None:
+        """Tells the study first (the state that counts), then records the end on the MLflow run."""
+        try:
+            if outcome.reason:
+                trial.set_user_attr(st.REASON_ATTR, outcome.reason)
+            if outcome.state == TrialState.COMPLETE:
+                self.study.tell(trial, outcome.value)
+            elif outcome.state == TrialState.PRUNED:
+                self.study.tell(trial, state=OptunaState.PRUNED)
+            else:
+                self.study.tell(trial, state=OptunaState.FAIL)
+        except (optuna.exceptions.UpdateFinishedTrialError, ValueError) as error:
+            # Another worker took this trial for dead (a stale heartbeat) and queued it again.
+            self.progress.message(f"trial #{trial.number} was already ended by another worker ({error}); "
+                                  "its result is dropped")
+        if run_id is not None:
+            try:
+                self.tracker.log_metrics(run_id, {"duration_s": time.perf_counter() - started})
+                self.tracker.finish_trial_run(run_id, outcome.state, outcome.reason)
+                if outcome.state == TrialState.COMPLETE:
+                    self._drop_models_outside_top_k()
+            except Exception as error:  # noqa: BLE001 - the study already has the trial's state
+                self.progress.message(f"could not record the end of trial #{trial.number} in MLflow ({error}); "
+                                      "its run is closed by the next recovery")
         self.progress.end_trial(
             outcome.number, outcome.state.value, outcome.value, outcome.reason or "",
             counted=outcome.state != TrialState.INTERRUPTED,
         )
+
+    def _record_traceback(self, run_id: str | None) -> None:
+        if run_id is None:
+            return
+        try:
+            self.tracker.log_text(run_id, traceback.format_exc(), "error.txt")
+        except Exception:  # noqa: BLE001 - best effort: the reason is recorded on the trial anyway
+            pass
 
     def _in_top_k(self, value: float, n_params: int) -> bool:
         from search._selection import completed_trials, ranking_key
@@ -199,15 +218,23 @@ class TrialExecutor:
         return (-value, n_params, 2**62) < ranking_key(kept[-1])
 
     def _drop_models_outside_top_k(self) -> None:
+        """Deletes the logged models of completed trials outside the best ``keep_top``.
+
+        Never the test-scored trial's model, nor one registered by ``promote``.
+        """
         from search._selection import completed_trials
 
+        protected = {(self.study.user_attrs.get(st.TEST_SCORE_ATTR) or {}).get("trial")}
         with_models = [t for t in completed_trials(self.study) if st.MODEL_ID_ATTR in t.user_attrs]
         for trial in with_models[self.keep_top:]:
-            run = self.tracker.client.get_run(trial.user_attrs[st.RUN_ID_ATTR])
-            if run.data.tags.get("fer.model_deleted") == "true":
+            if trial.number in protected:
                 continue
+            run = self.tracker.client.get_run(trial.user_attrs[st.RUN_ID_ATTR])
+            tags = run.data.tags
+            if tags.get(MODEL_DELETED_TAG) == "true" or tags.get(REGISTERED_TAG) == "true":
+                continue
+            self.tracker.set_tags(run.info.run_id, {MODEL_DELETED_TAG: "true"})
             self.tracker.delete_logged_model(trial.user_attrs[st.MODEL_ID_ATTR])
-            self.tracker.set_tags(run.info.run_id, {"fer.model_deleted": "true"})
 
 
 def _with_seed(training: Any, seed: int) -> Any:

@@ -15,6 +15,8 @@ import sys
 from collections.abc import Sequence
 
 WORKER_ENV = "FER_SEARCH_WORKER"
+WORKER_HOST_ENV = "FER_SEARCH_WORKER_HOST"
+"""Overrides the host name a worker records (tests use it to play a worker on another machine)."""
 
 
 def plan_worker_envs(n_workers: int, gpu_ids: Sequence[str], n_cpus: int) -> list[dict[str, str]]:
@@ -25,6 +27,8 @@ def plan_worker_envs(n_workers: int, gpu_ids: Sequence[str], n_cpus: int) -> lis
         env = {WORKER_ENV: str(index + 1)}
         if gpu_ids:
             env["CUDA_VISIBLE_DEVICES"] = gpu_ids[index % len(gpu_ids)]
+            # Workers sharing a GPU (more workers than GPUs) must not each reserve all of its memory.
+            env["TF_FORCE_GPU_ALLOW_GROWTH"] = "true"
         else:
             env.update(CUDA_VISIBLE_DEVICES="", TF_NUM_INTRAOP_THREADS=threads, TF_NUM_INTEROP_THREADS="1",
                        OMP_NUM_THREADS=threads)
@@ -63,19 +67,23 @@ def run_workers(argv: Sequence[str], n_workers: int) -> int:
     0 when every worker ended normally, 130 when one was interrupted, 1 otherwise.
     """
     plans = plan_worker_envs(n_workers, visible_gpu_ids(), os.cpu_count() or 1)
-    command = [sys.executable, "-m", "search", *without_workers_flag(argv)]
+    command = [sys.executable, "-m", "search", *without_workers_flag(argv), "--workers", "1"]
     processes = [subprocess.Popen(command, env={**os.environ, **plan}) for plan in plans]
+    forward = lambda signum, frame: [p.send_signal(signum) for p in processes if p.poll() is None]  # noqa: E731
+    previous = signal.signal(signal.SIGTERM, forward)
     print(f"Started {n_workers} workers on one study (pids {', '.join(str(p.pid) for p in processes)}).",
           file=sys.stderr)
     try:
         codes = [process.wait() for process in processes]
     except KeyboardInterrupt:
+        signal.signal(signal.SIGTERM, previous)
         # The terminal sent SIGINT to the workers too; make sure of it and wait for them to record it.
         for process in processes:
             if process.poll() is None:
                 process.send_signal(signal.SIGINT)
         codes = [process.wait() for process in processes]
         return 130
+    signal.signal(signal.SIGTERM, previous)
     if any(code == 130 for code in codes):
         return 130
     return 0 if all(code == 0 for code in codes) else 1

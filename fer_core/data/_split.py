@@ -181,6 +181,10 @@ class DataSplits:
         return pd.DataFrame(columns, index=pd.Index([*EMOTIONS, "total"], name="emotion"))
 
 
+VALIDATION_SHARE_OF_TRAIN = 0.1
+"""Share of the training rows that becomes validation when the data has train and test but no validation."""
+
+
 def split_dataset(dataset: FERDataset, method: str | None = None, *, seed: int = 0) -> DataSplits:
     """Split a dataset into train, validation and test.
 
@@ -204,28 +208,47 @@ def split_dataset(dataset: FERDataset, method: str | None = None, *, seed: int =
         method = "official" if dataset.usage is not None else "random"
     if method not in SPLIT_METHODS:
         raise ConfigError(f"Unknown split method {method!r}; choose one of: {', '.join(SPLIT_METHODS)}")
-    members = _official_members(dataset) if method == "official" else _random_members(dataset, seed)
+    members = _official_members(dataset, seed) if method == "official" else _random_members(dataset, seed)
     splits = {
         name: Split.of(name, dataset.images, dataset.labels, indices) for name, indices in members.items()
     }
     return DataSplits(**splits, method=method, seed=seed)
 
 
-def _official_members(dataset: FERDataset) -> dict[str, np.ndarray]:
-    """Member positions of each split from the dataset's usage codes."""
+def _official_members(dataset: FERDataset, seed: int) -> dict[str, np.ndarray]:
+    """Member positions of each split from the dataset's usage codes.
+
+    Data with train and test but no validation rows (e.g. the FER2013 image-folder release, which has
+    only train/ and test/ folders) gets a stratified 10 % of its training rows as validation, so that
+    selection never looks at the test rows.
+    """
     if dataset.usage is None:
         raise DataError(
             f"{dataset.source} has no usage information (no Usage column or split folders), so the "
-            "'official' split is impossible; use method='random' (stratified 80/10/10)"
+            "'official' split is impossible; use method='random' (--split random: stratified 80/10/10)"
         )
     members = {name: np.flatnonzero(dataset.usage == code) for name, code in _USAGE_OF_SPLIT.items()}
+    if len(members["validation"]) == 0 and len(members["train"]) > 1 and len(members["test"]) > 0:
+        members["train"], members["validation"] = _carve_validation(members["train"], dataset.labels, seed)
     for name, indices in members.items():
         if len(indices) == 0:
             raise DataError(
                 f"{dataset.source} has no {_USAGE_OF_SPLIT[name].name} rows, so the official {name} split "
-                "would be empty; use method='random' (stratified 80/10/10)"
+                "would be empty; use method='random' (--split random: stratified 80/10/10)"
             )
     return members
+
+
+def _carve_validation(train: np.ndarray, labels: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Moves a stratified ``VALIDATION_SHARE_OF_TRAIN`` of ``train`` into a validation split."""
+    rng = np.random.default_rng(seed)
+    keep, carved = [], []
+    for label in range(N_CLASSES):
+        members = rng.permutation(train[labels[train] == label])
+        n_validation = int(round(VALIDATION_SHARE_OF_TRAIN * len(members)))
+        carved.append(members[:n_validation])
+        keep.append(members[n_validation:])
+    return np.sort(np.concatenate(keep)), np.sort(np.concatenate(carved))
 
 
 def _random_members(dataset: FERDataset, seed: int) -> dict[str, np.ndarray]:

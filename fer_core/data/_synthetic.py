@@ -6,6 +6,11 @@ teeth, nose wrinkles, cheek folds and a one-sided lip raise; each face shows its
 random intensity (weak ones look almost neutral) on top of person-to-person variation. Pose
 (shift, scale, rotation), face and hair shape, lighting, contrast, blur, noise, glasses and random
 occluders vary freely, so pixels alone separate the classes poorly: model choice matters.
+
+Calibration (``bench/demo_difficulty.py``, 400 per class, test accuracy, seeds 0 / 1): logistic
+regression on pixels 0.33 / 0.36, a one-conv tiny net 0.45 / 0.58, a small compact-space CNN
+0.77 / 0.85 (chance 0.14). Re-run it after changing any drawing parameter: stronger expressions
+(intensity 1.0-1.3 instead of 0.6-1.0, bolder brows) made it too easy (tiny 0.67, CNN 0.96).
 """
 
 from __future__ import annotations

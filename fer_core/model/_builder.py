@@ -26,6 +26,11 @@ _POOLING_LAYERS = {"max": layers.MaxPooling2D, "avg": layers.AveragePooling2D}
 _HEAD_LAYERS = {"flatten": layers.Flatten, "gap": layers.GlobalAveragePooling2D}
 
 
+BN_MOMENTUM = 0.9
+"""Batch-norm running statistics momentum. Keras' default (0.99) takes ~8 epochs of a small data set
+to settle, during which validation accuracy sits at chance and short or pruned trials are judged on it."""
+
+
 def build_model(
     config: ArchitectureConfig,
     *,
@@ -82,10 +87,10 @@ def _conv_block(
             dtype=dtype,
         )(x)
         if bn_per_conv:
-            x = layers.BatchNormalization(name=f"{prefix}_bn{conv_number}", dtype=dtype)(x)
+            x = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"{prefix}_bn{conv_number}", dtype=dtype)(x)
             x = layers.Activation(activation, name=f"{prefix}_act{conv_number}", dtype=dtype)(x)
     if config.batch_norm == "block":
-        x = layers.BatchNormalization(name=f"{prefix}_bn", dtype=dtype)(x)
+        x = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"{prefix}_bn", dtype=dtype)(x)
     if block.pooling != "none":
         pooling = _POOLING_LAYERS[block.pooling]
         x = pooling(pool_size=block.pool_size, name=f"{prefix}_{block.pooling}pool", dtype=dtype)(x)

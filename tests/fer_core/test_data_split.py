@@ -89,6 +89,22 @@ def test_official_with_an_empty_split_is_an_error():
         split_dataset(no_test, "official")
 
 
+def test_train_and_test_without_validation_carve_a_stratified_validation_from_train():
+    """The FER2013 image-folder release has only train/ and test/: selection must not use test."""
+    ds = make_dataset()
+    usage = np.where(ds.usage == 1, 0, ds.usage).astype(np.uint8)  # validation rows become training rows
+    no_validation = FERDataset(ds.images, ds.labels, usage, ds.source, ds.content_hash, ds.report)
+    splits = split_dataset(no_validation, seed=3)
+    assert_partition(splits, len(ds))
+    np.testing.assert_array_equal(splits.test.indices, np.flatnonzero(usage == 2))
+    train_rows = np.flatnonzero(usage == 0)
+    assert set(splits.validation.indices) <= set(train_rows)
+    per_class_train = np.bincount(ds.labels[train_rows], minlength=7)
+    assert np.all(np.abs(splits.validation.class_counts() - 0.1 * per_class_train) <= 1)  # stratified
+    again = split_dataset(no_validation, seed=3)
+    np.testing.assert_array_equal(again.validation.indices, splits.validation.indices)
+
+
 @pytest.mark.parametrize(("method", "seed", "message"), [
     ("stratified", 0, r"Unknown split method 'stratified'; choose one of: official, random"),
     ("random", -1, r"seed must be a non-negative integer \(got -1\)"),

@@ -7,6 +7,7 @@ from dataclasses import fields
 import numpy as np
 import pytest
 
+from fer_core.data import split_dataset
 from fer_core.data._dataset import Usage
 from fer_core.data._synthetic import EXPRESSIONS, GENERATOR_VERSION, _Expression, make_demo_dataset
 from fer_core.emotions import EMOTIONS, N_CLASSES
@@ -90,17 +91,57 @@ def test_bad_arguments_are_rejected(kwargs: dict, error: type, message: str) -> 
         make_demo_dataset(**kwargs)
 
 
-@pytest.mark.slow
-def test_pixels_alone_separate_the_classes_poorly() -> None:
+@pytest.fixture(scope="module")
+def demo_splits():
+    """The demo set the CLI uses (400 per class, seed 0), split by its usage codes."""
+    return split_dataset(make_demo_dataset(400, seed=0))
+
+
+def test_pixels_alone_separate_the_classes_poorly(demo_splits) -> None:
     """Calibration guard: a linear model on raw pixels stays far below what CNNs reach."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
+    from threadpoolctl import threadpool_limits
 
-    dataset = make_demo_dataset(400, seed=0)
-    pixels = dataset.images.reshape(len(dataset), -1).astype(np.float32) / 255.0
-    train, test = dataset.usage == Usage.TRAIN, dataset.usage == Usage.TEST
-    scaler = StandardScaler().fit(pixels[train])
-    model = LogisticRegression(C=0.003, max_iter=1000)
-    model.fit(scaler.transform(pixels[train]), dataset.labels[train])
-    accuracy = model.score(scaler.transform(pixels[test]), dataset.labels[test])
+    train, test = demo_splits.train, demo_splits.test
+    scaler = StandardScaler().fit(_pixels(train.images))
+    with threadpool_limits(1):  # one BLAS thread: ~1 s; threads fighting over 2 busy cores: ~30 s
+        model = LogisticRegression(C=0.003, max_iter=1000).fit(scaler.transform(_pixels(train.images)), train.labels)
+    accuracy = model.score(scaler.transform(_pixels(test.images)), test.labels)
     assert 1 / N_CLASSES < accuracy < 0.45
+
+
+@pytest.mark.slow
+def test_a_good_cnn_beats_a_tiny_net_by_15_points(demo_splits) -> None:
+    """Calibration guard: model choice matters (bench/demo_difficulty.py measures the full table)."""
+    tiny = _test_accuracy(TINY_NET, demo_splits, flip=False)
+    good = _test_accuracy(GOOD_NET, demo_splits, flip=True)
+    assert good >= tiny + 0.15, f"good net {good:.3f} vs tiny net {tiny:.3f}"
+    assert good <= 0.90, f"good net {good:.3f}: the demo task became too easy"
+
+
+TINY_NET = {"blocks": [{"n_convs": 1, "filters": 4, "pooling": "max", "pool_size": 4}],
+            "batch_norm": "none", "head": "flatten"}
+GOOD_NET = {
+    "blocks": [{"n_convs": 1, "filters": 16, "dropout": 0.1}, {"n_convs": 2, "filters": 32, "dropout": 0.1},
+               {"n_convs": 2, "filters": 64, "dropout": 0.2}],
+    "batch_norm": "conv", "head": "gap", "dense": [{"units": 64, "dropout": 0.2}],
+}
+
+
+def _test_accuracy(architecture: dict, splits, *, flip: bool) -> float:
+    """Train like bench/demo_difficulty.py (Adam 3e-3, batch 32, plateau, early stopping 8), score on test."""
+    from fer_core.evaluate import evaluate
+    from fer_core.model import ArchitectureConfig, build_model
+    from fer_core.train import AugmentationConfig, TrainConfig, build_augmentation, train
+
+    augmentation = build_augmentation(AugmentationConfig(horizontal_flip=flip), seed=0)
+    model = build_model(ArchitectureConfig.from_dict(architecture), augmentation=augmentation)
+    config = TrainConfig(learning_rate=3e-3, batch_size=32, epochs=30, early_stopping_patience=8, seed=0)
+    validation = (splits.validation.images, splits.validation.labels)
+    result = train(model, splits.train.images, splits.train.labels, validation=validation, config=config, verbose=0)
+    return evaluate(result.model, splits.test.images, splits.test.labels).accuracy
+
+
+def _pixels(images: np.ndarray) -> np.ndarray:
+    return images.reshape(len(images), -1).astype(np.float32) / 255.0

@@ -24,7 +24,8 @@ def _settings(**overrides: object) -> StudySettings:
         ({"max_epochs": 0}, r"--epochs must be >= 1"),
         ({"timeout_s": -1.0}, r"--timeout must be > 0 seconds"),
         ({"keep_top": 0}, r"--keep-top must be >= 1"),
-        ({"study_name": " "}, r"--study must not be empty"),
+        ({"study_name": " "}, r"--study must be 1-200 letters, digits"),
+        ({"study_name": "bob's"}, r"--study must be 1-200 letters, digits, .* \(got \"bob's\"\)"),
     ],
 )
 def test_bad_settings_are_rejected_with_the_rule(overrides: dict, message: str) -> None:

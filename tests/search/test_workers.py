@@ -72,21 +72,24 @@ def test_four_local_workers_share_the_default_sqlite_storage(workdir: Path, smal
     assert len(workers) >= 2, "the trials were not shared between workers"
 
 
-def _start_worker(csv: Path, study: str, n_trials: int) -> subprocess.Popen:
+def _start_worker(csv: Path, study: str, n_trials: int, host: str | None = None) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    if host:
+        env["FER_SEARCH_WORKER_HOST"] = host  # as if on another machine: only its heartbeat can tell
     return subprocess.Popen(
         [sys.executable, "-m", "search", "run", "--space", "smoke", "--data", str(csv), "--study", study,
          "--trials", str(n_trials), "--epochs", "4", "--pruner", "none", "--heartbeat", "2"],
-        env={**os.environ, "PYTHONUNBUFFERED": "1"}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
 
 
 @pytest.mark.integration
 def test_a_worker_killed_mid_trial_is_rerun_by_the_others(workdir: Path, small_csv: Path) -> None:
-    """SIGKILL one of two workers mid-trial: the survivor re-runs its trial; exact count; run KILLED."""
+    """SIGKILL a worker "on another machine" mid-trial: its heartbeat stops, the survivor re-runs its trial."""
     import time
 
     n_trials = 4
-    victim = _start_worker(small_csv, "kill", n_trials)
+    victim = _start_worker(small_csv, "kill", n_trials, host="other-machine")
     survivor = _start_worker(small_csv, "kill", n_trials)
     deadline = time.monotonic() + 300
     victim_pid = str(victim.pid)
