@@ -142,7 +142,8 @@ class TrialExecutor:
             self.progress.epoch(step, n_epochs, val_accuracy)
             if val_accuracy is not None:
                 trial.report(float(val_accuracy), step)
-                if trial.should_prune():
+                # Pruning after the last epoch saves nothing and would drop a finished model from selection.
+                if step < n_epochs and trial.should_prune():
                     raise optuna.TrialPruned(f"pruned at epoch {step}")
 
         validation = self.data.splits.validation

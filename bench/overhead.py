@@ -1,0 +1,129 @@
+"""Benchmark: what tracking and study bookkeeping cost per trial (target <= 3 % of a trial's wall time).
+
+The same short trials (fixed candidates sampled once from a space, a stratified FER2013 training subset,
+the full validation split) run twice in one process, interleaved trial by trial:
+
+- bare: build -> ``fer_core.train.train`` -> validation evaluation, nothing else;
+- tracked: the same candidate through the search's ``TrialExecutor`` (Optuna RDB storage, an MLflow run
+  per trial with per-epoch metrics, params, the candidate, pruning reports, model logging).
+
+Overhead = (tracked - bare) / tracked wall time, summed over the trials. Exit status 1 if above 3 %.
+
+Usage: ``python bench/overhead.py [--csv PATH] [--space compact] [--n-trials 4] [--epochs 3]
+[--train-images 4000]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _study_bench import CandidateList, fer2013_or_exit, quiet_start  # noqa: E402
+
+MAX_OVERHEAD = 0.03
+
+
+def bare_trial(candidate: dict, data, epochs: int, seed: int) -> float:
+    """One trial with no tracking at all; returns its wall time."""
+    from fer_core.evaluate import evaluate
+    from fer_core.model import build_model
+    from fer_core.train import build_augmentation, default_dtype_policy, train
+    from search._candidates import resolve_candidate
+    from search._trial import _release_memory
+
+    started = time.perf_counter()
+    resolved = resolve_candidate(candidate, max_epochs=epochs)
+    model = build_model(resolved.architecture, augmentation=build_augmentation(resolved.augmentation),
+                        dtype_policy=default_dtype_policy())
+    validation = data.splits.validation
+    training = dataclasses.replace(resolved.training, seed=seed)
+    result = train(model, data.train.images, data.train.labels, validation=(validation.images, validation.labels),
+                   config=training, verbose=0,
+                   class_weight=data.train_class_weights() if training.class_weighting else None)
+    evaluate(result.model, validation.images, validation.labels)
+    _release_memory()
+    return time.perf_counter() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--csv", help="FER2013 CSV (default: $FER2013_CSV or ../shared/data/fer2013)")
+    parser.add_argument("--space", default="compact")
+    parser.add_argument("--n-trials", type=int, default=4)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--train-images", type=int, default=4000)
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args()
+    if args.json:
+        args.json = args.json.resolve()  # the benchmark changes its working directory
+    csv = fer2013_or_exit(args.csv)
+    quiet_start()
+
+    import optuna
+
+    from search._data import load_study_data
+    from search._progress import StudyProgress
+    from search._registry import make_pruner, make_sampler
+    from search._study import open_storage
+    from search._tracking import StudyTracker
+    from search._trial import TrialExecutor
+    from spaces import RandomSuggester, load_space
+
+    space = load_space(args.space)
+    candidates = [space.sample(RandomSuggester(seed=i)) for i in range(args.n_trials)]
+    data = load_study_data(str(csv), split="official", subset=1.0, seed=0)
+    data = dataclasses.replace(data, train=data.splits.train.subset(args.train_images, seed=0))
+
+    workdir = Path(tempfile.mkdtemp(prefix="fer-overhead-"))
+    import os
+
+    os.chdir(workdir)
+    storage = open_storage(f"sqlite:///{workdir / 'optuna.db'}")
+    study = optuna.create_study(storage=storage, study_name="overhead", direction="maximize",
+                                sampler=make_sampler("random", 0), pruner=make_pruner("none", args.epochs))
+    tracker = StudyTracker("overhead", f"sqlite:///{workdir / 'mlflow.db'}")
+    parent, _ = tracker.open_parent_run()
+    # Trial 0 of the tracked study is a warm-up: it pays the one-time imports of model logging.
+    executor = TrialExecutor(study, CandidateList(args.space, [candidates[0], *candidates]), data, tracker, parent,
+                             max_epochs=args.epochs, keep_top=args.n_trials + 1, seed=0,
+                             progress=StudyProgress(args.n_trials, stream=open(os.devnull, "w")))
+    # Warm-up: first-time graph building and imports are paid once per process, by neither side.
+    bare_warmup = bare_trial(candidates[0], data, args.epochs, seed=0)
+    started = time.perf_counter()
+    executor.run_one()
+    tracked_warmup = time.perf_counter() - started
+    print(f"warm-up (once per process): bare {bare_warmup:.2f}s, tracked {tracked_warmup:.2f}s", flush=True)
+
+    rows = []
+    for number, candidate in enumerate(candidates):
+        bare = bare_trial(candidate, data, args.epochs, seed=number + 1)
+        started = time.perf_counter()
+        outcome = executor.run_one()
+        tracked = time.perf_counter() - started
+        rows.append({"trial": number, "bare_s": bare, "tracked_s": tracked, "state": outcome.state.value})
+        print(f"trial {number}: bare {bare:6.2f}s  tracked {tracked:6.2f}s  ({outcome.state.value})", flush=True)
+
+    bare_total = sum(r["bare_s"] for r in rows)
+    tracked_total = sum(r["tracked_s"] for r in rows)
+    overhead = (tracked_total - bare_total) / tracked_total
+    print(f"\n{args.n_trials} trials x {args.epochs} epochs on {len(data.train)} train / "
+          f"{len(data.splits.validation)} validation images ({args.space}):")
+    print(f"  bare total    {bare_total:8.2f} s")
+    print(f"  tracked total {tracked_total:8.2f} s")
+    print(f"  overhead      {overhead * 100:8.2f} % of a tracked trial's wall time (target <= {MAX_OVERHEAD:.0%})")
+    print(f"  one-time start-up of tracking in a process: {tracked_warmup - bare_warmup:.2f} s (not per trial)")
+    if args.json:
+        args.json.write_text(json.dumps({"rows": rows, "overhead": overhead,
+                                         "warmup": {"bare_s": bare_warmup, "tracked_s": tracked_warmup}}, indent=2))
+    return 0 if overhead <= MAX_OVERHEAD else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
