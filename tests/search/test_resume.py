@@ -23,23 +23,25 @@ N_TRIALS = 3
 
 def _command(csv: Path, study: str) -> list[str]:
     return [sys.executable, "-m", "search", "run", "--space", "smoke", "--data", str(csv), "--study", study,
-            "--trials", str(N_TRIALS), "--epochs", "4", "--pruner", "none"]
+            "--trials", str(N_TRIALS), "--epochs", "10", "--pruner", "none"]
 
 
 def _wait_for_epoch_of_running_trial(study_name: str, process: subprocess.Popen, timeout: float = 240) -> None:
     """Returns once a RUNNING trial has reported at least one epoch."""
     deadline = time.monotonic() + timeout
+    storage = None
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise AssertionError(f"the search ended before it could be interrupted: {process.returncode}")
         try:
-            study = optuna.load_study(study_name=study_name, storage=default_study_storage())
+            storage = storage or optuna.storages.RDBStorage(default_study_storage())
+            study = optuna.load_study(study_name=study_name, storage=storage)
             running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
             if any(t.intermediate_values for t in running):
                 return
         except (KeyError, Exception):  # noqa: BLE001 - the study may not exist yet
             pass
-        time.sleep(0.3)
+        time.sleep(0.1)
     raise AssertionError("no trial reported an epoch in time")
 
 
