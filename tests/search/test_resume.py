@@ -47,8 +47,11 @@ def _wait_for_epoch_of_running_trial(study_name: str, process: subprocess.Popen,
 
 def _interrupt_then_resume(csv: Path, study_name: str, sig: int) -> optuna.Study:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # As from a shell: SIGINT at its default. An ignored SIGINT is inherited across exec, and something
+    # earlier in a full test session (a kernel or server helper) can leave it ignored in this process.
     process = subprocess.Popen(_command(csv, study_name), env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+                               stderr=subprocess.STDOUT, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     _wait_for_epoch_of_running_trial(study_name, process)
     process.send_signal(sig)
     output, _ = process.communicate(timeout=120)
