@@ -32,8 +32,29 @@ def _field_names(cls: type) -> tuple[str, ...]:
     return tuple(field.name for field in fields(cls))
 
 
+class _FlatConfig:
+    """``from_dict``/``to_dict`` for a config whose fields are all plain values (no nested configs)."""
+
+    _REQUIRED: tuple[str, ...] = ()
+    _PATH: str = ""
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, path: str | None = None) -> Any:
+        """Build from a plain dict; ``path`` is the key path used in error messages."""
+        path = path or cls._PATH
+        check_keys(path, data, allowed=_field_names(cls), required=cls._REQUIRED)
+        try:
+            return cls(**data)
+        except ConfigError as error:
+            raise prefixed(path, error) from None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict with every field (defaults included); ``from_dict`` round-trips it."""
+        return asdict(self)
+
+
 @dataclass(frozen=True)
-class ConvBlockConfig:
+class ConvBlockConfig(_FlatConfig):
     """One conv block: ``n_convs`` convolutions, then optional pooling, then optional dropout.
 
     Args:
@@ -46,6 +67,9 @@ class ConvBlockConfig:
         pool_size: Square pooling window and stride.
         dropout: Dropout rate applied after pooling (0 = no dropout layer).
     """
+
+    _REQUIRED = ("filters",)
+    _PATH = "block"
 
     filters: int
     n_convs: int = 2
@@ -66,28 +90,19 @@ class ConvBlockConfig:
         object.__setattr__(self, "pool_size", check_int("pool_size", self.pool_size, minimum=2))
         object.__setattr__(self, "dropout", check_fraction("dropout", self.dropout))
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any], *, path: str = "block") -> ConvBlockConfig:
-        """Build from a plain dict; ``path`` is the key path used in error messages."""
-        check_keys(path, data, allowed=_field_names(cls), required=("filters",))
-        try:
-            return cls(**data)
-        except ConfigError as error:
-            raise prefixed(path, error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain dict with every field (defaults included); ``from_dict`` round-trips it."""
-        return asdict(self)
 
 
 @dataclass(frozen=True)
-class DenseLayerConfig:
+class DenseLayerConfig(_FlatConfig):
     """One hidden dense layer of the head, followed by optional dropout.
 
     Args:
         units: Number of units.
         dropout: Dropout rate after the layer (0 = no dropout layer).
     """
+
+    _REQUIRED = ("units",)
+    _PATH = "dense"
 
     units: int
     dropout: float = 0.0
@@ -96,18 +111,6 @@ class DenseLayerConfig:
         object.__setattr__(self, "units", check_int("units", self.units, minimum=1))
         object.__setattr__(self, "dropout", check_fraction("dropout", self.dropout))
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any], *, path: str = "dense") -> DenseLayerConfig:
-        """Build from a plain dict; ``path`` is the key path used in error messages."""
-        check_keys(path, data, allowed=_field_names(cls), required=("units",))
-        try:
-            return cls(**data)
-        except ConfigError as error:
-            raise prefixed(path, error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain dict with every field; ``from_dict`` round-trips it."""
-        return asdict(self)
 
 
 @dataclass(frozen=True)
