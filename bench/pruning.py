@@ -1,7 +1,9 @@
 """Benchmark: Hyperband pruning vs no pruning over the same budget of trials.
 
-Two studies with the same space, data subset, sampler and seed; one prunes with Hyperband, the other
-does not. Targets (exit status 1 when missed): the pruned study spends <= 40 % of the epochs of the
+Two studies over the same 20 trials: the unpruned study samples its trials with TPE (seeded); the
+pruned study replays the same configurations in the same order (enqueued, same trial numbers, so the
+same training seeds) and prunes them with Hyperband. What differs is only what pruning stops, not the
+sampler's luck. Targets (exit status 1 when missed): the pruned study spends <= 40 % of the epochs of the
 unpruned one, and its best validation accuracy is within 1 point of it.
 
 Usage: ``python bench/pruning.py [--csv PATH] [--space compact] [--trials 20] [--epochs 12]
@@ -26,8 +28,13 @@ MAX_EPOCH_SHARE = 0.40
 MAX_ACCURACY_GAP = 0.01
 
 
-def run_variant(pruner: str, args: argparse.Namespace, csv: Path) -> dict:
-    """Runs one study in a fresh working directory; returns its epochs, best value and time."""
+def run_variant(pruner: str, args: argparse.Namespace, csv: Path, replay: list[dict] | None = None) -> dict:
+    """Runs one study in a fresh working directory; returns its epochs, best value, time and trials.
+
+    ``replay``: parameters of the trials to run, in order (enqueued before the study starts).
+    """
+    import optuna
+
     from search._runner import run_study
     from search._selection import state_counts
     from search._settings import StudySettings
@@ -40,6 +47,10 @@ def run_variant(pruner: str, args: argparse.Namespace, csv: Path) -> dict:
         split="official", n_trials=args.trials, sampler="tpe", pruner=pruner, max_epochs=args.epochs,
         subset=args.subset, seed=args.seed, keep_top=1,
     )
+    if replay:
+        study = optuna.create_study(storage=settings.storage, study_name=settings.study_name, direction="maximize")
+        for params in replay:
+            study.enqueue_trial(params, skip_if_exists=False)
     started = time.perf_counter()
     outcome = run_study(settings, load_space(args.space), progress_stream=sys.stdout)
     elapsed = time.perf_counter() - started
@@ -52,6 +63,7 @@ def run_variant(pruner: str, args: argparse.Namespace, csv: Path) -> dict:
         "states": state_counts(outcome.study),
         "wall_s": elapsed,
         "store": str(workdir),
+        "params": [t.params for t in sorted(trials, key=lambda t: t.number)],
     }
 
 
@@ -71,10 +83,10 @@ def main() -> int:
     quiet_start()
 
     unpruned = run_variant("none", args, csv)
-    pruned = run_variant("hyperband", args, csv)
+    pruned = run_variant("hyperband", args, csv, replay=unpruned["params"])
     share = pruned["epochs"] / unpruned["epochs"]
     gap = unpruned["best_val_accuracy"] - pruned["best_val_accuracy"]
-    print(f"\n{args.trials} trials of {args.space}, <= {args.epochs} epochs, {args.subset:.0%} of the "
+    print(f"\nthe same {args.trials} trials of {args.space}, <= {args.epochs} epochs, {args.subset:.0%} of the "
           f"FER2013 training split, TPE seed {args.seed}:")
     print(f"{'pruner':<10} {'epochs':>7} {'best val acc':>13} {'wall':>8}  states")
     for row in (unpruned, pruned):

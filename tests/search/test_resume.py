@@ -32,7 +32,8 @@ def _wait_for_epoch_of_running_trial(study_name: str, process: subprocess.Popen,
     storage = None
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"the search ended before it could be interrupted: {process.returncode}")
+            output = process.stdout.read() if process.stdout else ""
+            raise AssertionError(f"the search ended before it could be interrupted: {process.returncode}\n{output}")
         try:
             storage = storage or optuna.storages.RDBStorage(default_study_storage())
             study = optuna.load_study(study_name=study_name, storage=storage)
