@@ -3,12 +3,15 @@
 from fer_core.evaluate._metrics import evaluate_predictions, row_normalize
 from fer_core.evaluate._predict import evaluate, predict_proba
 from fer_core.evaluate._result import PER_CLASS_COLUMNS, EvaluationResult
+from fer_core.evaluate._tta import TTA_MODES, tta_views
 
 __all__ = [
     "PER_CLASS_COLUMNS",
+    "TTA_MODES",
     "EvaluationResult",
     "evaluate",
     "evaluate_predictions",
     "predict_proba",
     "row_normalize",
+    "tta_views",
 ]
