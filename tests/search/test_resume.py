@@ -12,9 +12,9 @@ from pathlib import Path
 import optuna
 import pytest
 from mlflow import MlflowClient
-from optuna.trial import TrialState
 
 from search._paths import default_study_storage, default_tracking_uri
+from tests.search._polling import running_trials_with_epochs
 
 pytestmark = pytest.mark.integration
 
@@ -27,21 +27,14 @@ def _command(csv: Path, study: str) -> list[str]:
 
 
 def _wait_for_epoch_of_running_trial(study_name: str, process: subprocess.Popen, timeout: float = 240) -> None:
-    """Returns once a RUNNING trial has reported at least one epoch."""
+    """Returns once a RUNNING trial of the study has reported at least one epoch."""
     deadline = time.monotonic() + timeout
-    storage = None
     while time.monotonic() < deadline:
         if process.poll() is not None:
             output = process.stdout.read() if process.stdout else ""
             raise AssertionError(f"the search ended before it could be interrupted: {process.returncode}\n{output}")
-        try:
-            storage = storage or optuna.storages.RDBStorage(default_study_storage())
-            study = optuna.load_study(study_name=study_name, storage=storage)
-            running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
-            if any(t.intermediate_values for t in running):
-                return
-        except (KeyError, Exception):  # noqa: BLE001 - the study may not exist yet
-            pass
+        if running_trials_with_epochs(study_name):
+            return
         time.sleep(0.1)
     raise AssertionError("no trial reported an epoch in time")
 

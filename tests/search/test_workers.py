@@ -14,6 +14,7 @@ from optuna.trial import TrialState
 
 from search._paths import default_study_storage, default_tracking_uri
 from search._workers import plan_worker_envs, without_workers_flag
+from tests.search._polling import running_trials_with_epochs
 
 
 def test_one_gpu_per_worker_round_robin() -> None:
@@ -94,18 +95,14 @@ def test_a_worker_killed_mid_trial_is_rerun_by_the_others(workdir: Path, small_c
     deadline = time.monotonic() + 300
     victim_pid = str(victim.pid)
     while time.monotonic() < deadline:
-        try:
-            study = optuna.load_study(study_name="kill", storage=default_study_storage())
-            running = [t for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
-                       if t.user_attrs.get("worker", "").endswith(":" + victim_pid) and t.intermediate_values]
-            if running:
-                break
-        except Exception:  # noqa: BLE001 - the study may not exist yet
-            pass
+        running = [number for number, attrs in running_trials_with_epochs("kill").items()
+                   if str(attrs.get("worker", "")).endswith(":" + victim_pid)]
+        if running:
+            break
         time.sleep(0.2)
     else:
         pytest.fail("the victim never ran a trial")
-    killed_number = running[0].number
+    killed_number = running[0]
     victim.kill()
     victim.wait()
     output, _ = survivor.communicate(timeout=600)

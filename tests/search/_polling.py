@@ -1,0 +1,37 @@
+"""Watching a running search's SQLite study from a test without ever writing to it.
+
+Opening the file through Optuna creates its tables when they are missing, which races with the search
+process creating them; these helpers open it read-only and treat a missing table as "not yet".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+
+from search._paths import STUDY_DB_NAME, mlruns_dir
+
+_RUNNING_WITH_EPOCHS = (
+    "SELECT t.trial_id, t.number FROM trials t JOIN studies s ON t.study_id = s.study_id "
+    "WHERE s.study_name = ? AND t.state = 'RUNNING' AND EXISTS "
+    "(SELECT 1 FROM trial_intermediate_values v WHERE v.trial_id = t.trial_id)"
+)
+
+
+def running_trials_with_epochs(study_name: str) -> dict[int, dict[str, object]]:
+    """Trial number -> user attributes of the RUNNING trials that reported an epoch ({} when none yet)."""
+    database = mlruns_dir() / STUDY_DB_NAME
+    if not database.exists():
+        return {}
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=1)) as db:
+            running = db.execute(_RUNNING_WITH_EPOCHS, (study_name,)).fetchall()
+            return {number: _user_attrs(db, trial_id) for trial_id, number in running}
+    except sqlite3.OperationalError:  # tables not created yet, or the file is locked for a write
+        return {}
+
+
+def _user_attrs(db: sqlite3.Connection, trial_id: int) -> dict[str, object]:
+    rows = db.execute("SELECT key, value_json FROM trial_user_attributes WHERE trial_id = ?", (trial_id,))
+    return {key: json.loads(value) for key, value in rows}
