@@ -210,17 +210,21 @@ def requeue_interrupted(study: optuna.Study) -> int:
 
 
 def ensure_slots(study: optuna.Study, n_trials: int) -> int:
-    """Queues empty trials ("slots") until counted + running + queued trials reach ``n_trials``.
+    """Queues one empty trial ("slot") when none is queued and the study still needs trials.
 
     Workers only ever run queued trials, so however many of them share the study, it ends with exactly
-    ``n_trials`` counted trials. Call under the study lock. Returns the number of slots added.
+    ``n_trials`` counted trials. Call under the study lock, right before claiming. One slot at a time: a
+    time-boxed study with a large ``--trials`` never fills its storage with thousands of queued trials.
+    Returns the number of slots added (0 or 1).
     """
     trials = study.get_trials(deepcopy=False)
-    n_pending = sum(is_counted(t) or t.state in (TrialState.RUNNING, TrialState.WAITING) for t in trials)
-    n_missing = max(n_trials - n_pending, 0)
-    for _ in range(n_missing):
-        study.enqueue_trial({}, skip_if_exists=False)
-    return n_missing
+    if any(t.state == TrialState.WAITING for t in trials):
+        return 0
+    n_pending = sum(is_counted(t) or t.state == TrialState.RUNNING for t in trials)
+    if n_pending >= n_trials:
+        return 0
+    study.enqueue_trial({}, skip_if_exists=False)
+    return 1
 
 
 def claim_queued_trial(study: optuna.Study) -> optuna.Trial | None:
