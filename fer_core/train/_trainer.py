@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -34,6 +36,8 @@ def train(
     verbose: int | str = "auto",
     class_weight: dict[int, float] | None = None,
     callbacks: Sequence[keras.callbacks.Callback] = (),
+    initial_epoch: int = 0,
+    initial_weights: str | os.PathLike[str] | None = None,
 ) -> TrainResult:
     """Compile ``model`` per ``config`` and fit it on uint8 images, validating every epoch.
 
@@ -53,6 +57,11 @@ def train(
             when stdout is a terminal).
         class_weight: Class -> weight; overrides ``config.class_weighting``'s balanced weights.
         callbacks: Extra Keras callbacks (e.g. a profiler), run after the trainer's own.
+        initial_epoch: Continue a training run: epochs ``initial_epoch .. config.epochs - 1`` are run
+            (0-based, as Keras counts them; ``on_epoch_end`` gets these absolute numbers) and the
+            learning-rate schedule resumes where such a run would be. Must be < ``config.epochs``.
+        initial_weights: A ``.weights.h5`` file (``model.save_weights``) of this same architecture
+            to start from, e.g. the weights an earlier run ended with (Hyperband's successive halving).
 
     Returns:
         The trained model with its history and outcome; a NaN/inf loss is the outcome NAN_LOSS.
@@ -67,11 +76,16 @@ def train(
     if validation is not None:
         _check_images_and_labels(*validation, names=("validation[0]", "validation[1]"))
     verbose_level = _resolve_verbose(verbose)
+    _check_initial_epoch(initial_epoch, config.epochs)
     keras.utils.set_random_seed(config.seed)
+    if initial_weights is not None:
+        _load_initial_weights(model, Path(initial_weights))
 
     steps_per_epoch = math.ceil(len(y_train) / config.batch_size)
     plan = plan_learning_rate(config, steps_per_epoch, has_validation=validation is not None)
     _compile(model, config, plan.learning_rate)
+    # Keras does not advance the optimizer's step counter for initial_epoch: per-step schedules would restart.
+    model.optimizer.iterations.assign(initial_epoch * steps_per_epoch)
     train_batches = make_batches(
         x_train,
         y_train,
@@ -92,6 +106,7 @@ def train(
         train_batches,
         validation_data=validation_batches,
         epochs=config.epochs,
+        initial_epoch=initial_epoch,
         callbacks=[nan_guard, meter, reporter, *early_stopping, *plan.callbacks, *callbacks],
         verbose=verbose_level,
         shuffle=False,  # the pipeline reshuffles itself every epoch
@@ -103,7 +118,7 @@ def train(
         history=reporter.history,
         outcome=_outcome(nan_guard, early_stopping),
         n_epochs=len(reporter.history.get("loss", [])),
-        best_epoch=best_epoch,
+        best_epoch=None if best_epoch is None else initial_epoch + best_epoch,
         best_val_accuracy=best_val_accuracy,
         duration_s=time.perf_counter() - started,
         images_per_s=meter.images_per_s,
@@ -130,6 +145,29 @@ def _check_images_and_labels(images: object, labels: object, *, names: tuple[str
     low, high = int(labels.min()), int(labels.max())
     if low < 0 or high >= N_CLASSES:
         raise DataError(f"{label_name} must hold class indices 0..{N_CLASSES - 1} (got values {low}..{high})")
+
+
+def _check_initial_epoch(initial_epoch: int, epochs: int) -> None:
+    """Fail early unless 0 <= ``initial_epoch`` < ``epochs`` (at least one epoch is left to run)."""
+    if isinstance(initial_epoch, bool) or not isinstance(initial_epoch, int) or not 0 <= initial_epoch < epochs:
+        raise ConfigError(
+            f"initial_epoch must be an integer in [0, epochs) (initial_epoch={initial_epoch!r}, epochs={epochs}); "
+            "raise training.epochs or start from an earlier epoch"
+        )
+
+
+def _load_initial_weights(model: keras.Model, path: Path) -> None:
+    """Loads ``path`` into ``model``; a missing file or another architecture's weights is a ConfigError."""
+    if not path.is_file():
+        raise ConfigError(f"initial_weights {str(path)!r} does not exist; pass the file model.save_weights wrote")
+    try:
+        model.load_weights(path)
+    except ValueError as error:
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ConfigError(
+            f"initial_weights {str(path)!r} do not fit this model ({first_line}); "
+            "they must come from the same architecture"
+        ) from None
 
 
 def _resolve_verbose(verbose: int | str) -> int:

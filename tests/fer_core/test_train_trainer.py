@@ -284,3 +284,37 @@ def test_a_config_dict_instead_of_a_train_config_is_rejected(train_set) -> None:
 def test_bad_verbose_is_rejected(train_set) -> None:
     with pytest.raises(ConfigError, match=r"verbose must be 0, 1, 2 or 'auto' \(got 'loud'\)"):
         train(tiny_model(), *train_set, validation=None, config=TrainConfig(), verbose="loud")
+
+
+def test_initial_epoch_and_weights_continue_an_earlier_run(train_set, val_set, tmp_path) -> None:
+    first = run(train_set, val_set, config={"epochs": 1, "early_stopping_patience": None})
+    weights = tmp_path / "first.weights.h5"
+    first.model.save_weights(weights)
+    epochs_seen: list[int] = []
+    model = tiny_model()
+    continued = run(
+        train_set, val_set, model=model, initial_epoch=1, initial_weights=weights,
+        on_epoch_end=lambda epoch, logs: epochs_seen.append(epoch),
+        config={"epochs": 3, "early_stopping_patience": None, "schedule": "cosine"},
+    )
+
+    assert epochs_seen == [1, 2]  # absolute epoch numbers, from initial_epoch on
+    assert continued.n_epochs == 2 and continued.best_epoch in (1, 2)
+    # Started from the earlier run's weights, not from a fresh initialisation.
+    assert continued.history["loss"][0] < first.history["loss"][0]
+    # The per-step cosine schedule resumed where a 3-epoch run is after its second epoch.
+    fresh = run(train_set, val_set, config={"epochs": 3, "early_stopping_patience": None, "schedule": "cosine"})
+    assert continued.history["learning_rate"] == pytest.approx(fresh.history["learning_rate"][1:])
+
+
+@pytest.mark.filterwarnings("ignore:Skipping nested container")  # Keras warns before refusing other weights
+def test_bad_initial_epoch_or_weights_are_rejected(train_set, val_set, tmp_path) -> None:
+    rule = r"initial_epoch must be an integer in \[0, epochs\) \(initial_epoch=2, epochs=2\)"
+    with pytest.raises(ConfigError, match=rule):
+        run(train_set, val_set, initial_epoch=2)
+    with pytest.raises(ConfigError, match="initial_weights .*missing.weights.h5' does not exist"):
+        run(train_set, val_set, initial_weights=tmp_path / "missing.weights.h5")
+    other = keras.Sequential([keras.Input((48, 48, 1)), keras.layers.Flatten(), keras.layers.Dense(7)])
+    other.save_weights(tmp_path / "other.weights.h5")
+    with pytest.raises(ConfigError, match="do not fit this model .*same architecture"):
+        run(train_set, val_set, initial_weights=tmp_path / "other.weights.h5")
