@@ -22,7 +22,7 @@ from search._data import StudyData, load_study_data
 from search._lock import study_lock
 from search._progress import StudyProgress
 from search._registry import make_pruner, make_sampler
-from search._settings import StudySettings
+from search._settings import KERAS_TUNER, StudySettings
 from search._test_score import TestScore, recorded_test_score, score_selected_model
 from search._tracking import StudyTracker
 from search._trial import TrialExecutor
@@ -57,6 +57,10 @@ def run_study(settings: StudySettings, source: CandidateSource, *, progress_stre
 
 
 def _run_study(settings: StudySettings, source: CandidateSource, progress_stream: Any) -> StudyRun:
+    if settings.engine == KERAS_TUNER:
+        from search._kt_engine import check_keras_tuner_run
+
+        check_keras_tuner_run(settings, source)  # before any study is created
     lock = functools.partial(study_lock, settings.storage, settings.study_name)
     # Creating the stores, the study and its parent run is serialised between workers: SQLite schema
     # creation and MLflow's database migrations are not safe to run twice at once.
@@ -77,9 +81,15 @@ def _run_study(settings: StudySettings, source: CandidateSource, progress_stream
     progress = StudyProgress(settings.n_trials, st.n_counted(study), stream=progress_stream)
     executor = TrialExecutor(
         study, source, data, tracker, parent_run_id, max_epochs=settings.max_epochs,
-        keep_top=settings.keep_top, seed=settings.seed, progress=progress,
+        keep_top=settings.keep_top, seed=settings.seed, progress=progress, run_tags=settings.engine_tags(),
     )
-    interrupted = _run_trials(study, executor, settings, lock, progress)
+    if settings.engine == KERAS_TUNER:
+        from search._kt_engine import run_keras_tuner_trials
+
+        recover = functools.partial(_recover, study, tracker, parent_run_id)
+        interrupted = run_keras_tuner_trials(study, executor, settings, source, lock, progress, recover)
+    else:
+        interrupted = _run_trials(study, executor, settings, lock, progress)
 
     with lock():
         tracker.set_tags(parent_run_id, {f"fer.n_{k}": v for k, v in _counts(study).items()})
@@ -128,13 +138,16 @@ def _run_trials(study: optuna.Study, executor: TrialExecutor, settings: StudySet
 
 def _definition(settings: StudySettings, source: CandidateSource, data: StudyData) -> dict[str, str]:
     """What makes a study's trials comparable; a resumed study must match it."""
-    return {
+    definition = {
         "space": source.name,
         "space_text": hashlib.sha256(source.source_text.encode()).hexdigest(),
         "data": data.fingerprints["splits"],
         "train": data.fingerprints["train"],
         "max_epochs": str(settings.max_epochs),
     }
+    if settings.engine == KERAS_TUNER:  # Optuna studies keep the definition they had before engines existed
+        definition.update({"engine": settings.engine, "tuner": settings.tuner})
+    return definition
 
 
 def _process_seed(study: optuna.Study, seed: int) -> int:
@@ -161,15 +174,15 @@ def _open_parent_run(study: optuna.Study, tracker: StudyTracker, settings: Study
         study.set_user_attr(st.PARENT_RUN_ATTR, run_id)
         study.set_user_attr(st.EXPERIMENT_ATTR, tracker.experiment_id)
         study.set_user_attr(st.SETTINGS_ATTR, settings.to_dict())
-        tracker.log_params(run_id, {f"search.{k}": v for k, v in settings.to_dict().items()
-                                    if k not in ("n_trials", "timeout_s")})
+        unlogged = ("n_trials", "timeout_s") + (("tuner",) if settings.engine != KERAS_TUNER else ())
+        tracker.log_params(run_id, {f"search.{k}": v for k, v in settings.to_dict().items() if k not in unlogged})
         tracker.log_params(run_id, {f"data.{k}": v for k, v in data.describe().items()})
         tracker.log_params(run_id, {f"fingerprint.{k}": v for k, v in data.fingerprints.items()})
         tracker.log_text(run_id, source.source_text, "space.yaml")
         table = data.splits.class_count_table()
         tracker.log_text(run_id, table.to_csv(), "data/class_counts.csv")
         tracker.log_text(run_id, table.to_string(), "data/class_counts.txt")
-    tracker.set_tags(run_id, {"fer.n_trials_requested": settings.n_trials})
+    tracker.set_tags(run_id, {"fer.n_trials_requested": settings.n_trials, **settings.engine_tags()})
     tracker.log_dict(run_id, settings.to_dict(), "search_settings.json")
     return run_id
 

@@ -12,6 +12,11 @@ from search._registry import PRUNERS, SAMPLERS
 
 STUDY_NAME_RULE = re.compile(r"[A-Za-z0-9._-]{1,200}")
 SPLIT_METHODS = ("official", "random")
+ENGINES = ("optuna", "keras-tuner")
+"""Search engines: Optuna samplers and pruners, or a Keras Tuner oracle proposing the trials."""
+KERAS_TUNER = "keras-tuner"
+TUNERS = ("hyperband", "bayesian", "random")
+"""Keras Tuner oracles (``--tuner``) of the keras-tuner engine."""
 DEFAULT_DATA_PATH = Path("data") / "fer2013.csv"
 DEMO_DATA = "demo"
 
@@ -40,6 +45,10 @@ class StudySettings:
         keep_top: How many of the best trials keep their logged model.
         heartbeat_s: A running trial stamps the storage this often; one silent for twice as long is
             taken as dead and run again.
+        engine: ``optuna`` (sampler + pruner) or ``keras-tuner`` (a Keras Tuner oracle proposes the
+            trials; the Optuna study still records them). Keras Tuner trains as long as its oracle
+            says, so it needs ``pruner="none"``.
+        tuner: The Keras Tuner oracle (``hyperband``, ``bayesian`` or ``random``); used by keras-tuner only.
     """
 
     study_name: str
@@ -56,6 +65,8 @@ class StudySettings:
     seed: int = 0
     keep_top: int = 5
     heartbeat_s: int = 30
+    engine: str = "optuna"
+    tuner: str = "hyperband"
 
     def __post_init__(self) -> None:
         _check(self.n_trials >= 1, "--trials", self.n_trials, "must be >= 1")
@@ -70,6 +81,18 @@ class StudySettings:
         _check(self.heartbeat_s >= 1, "--heartbeat", self.heartbeat_s, "must be >= 1 second")
         _check(bool(STUDY_NAME_RULE.fullmatch(self.study_name)), "--study", self.study_name,
                "must be 1-200 letters, digits, '.', '_' or '-' (it names the MLflow experiment too)")
+        _check(self.engine in ENGINES, "--engine", self.engine, f"must be one of {', '.join(ENGINES)}")
+        _check(self.tuner in TUNERS, "--tuner", self.tuner, f"must be one of {', '.join(TUNERS)}")
+        _check(self.engine != KERAS_TUNER or self.pruner == "none", "--pruner", self.pruner,
+               "cannot be used with --engine keras-tuner (its oracle decides how long each trial trains); "
+               "leave --pruner out")
+
+    def engine_tags(self) -> dict[str, str]:
+        """MLflow tags naming the search engine (and the Keras Tuner oracle) on the study's runs."""
+        tags = {"fer.engine": self.engine}
+        if self.engine == KERAS_TUNER:
+            tags["fer.tuner"] = self.tuner
+        return tags
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly copy (logged as the study's search configuration)."""

@@ -9,7 +9,9 @@ from __future__ import annotations
 import gc
 import time
 import traceback
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import optuna
@@ -39,6 +41,38 @@ class TrialOutcome:
     reason: str | None = None
 
 
+@dataclass(frozen=True)
+class TrialPlan:
+    """Per-trial training overrides, for a search engine that decides budgets itself (Keras Tuner's Hyperband).
+
+    Args:
+        epochs: Train up to this epoch count (replaces ``--epochs`` and the space's ``training.epochs``).
+        initial_epoch: Epochs already trained (0-based start, as Keras counts); needs ``initial_weights``.
+        initial_weights: ``.weights.h5`` file of the same candidate to continue from.
+        save_weights: Where to save the trained weights (``.weights.h5``), for a later continuation.
+        tags: Extra tags for the trial's MLflow run.
+    """
+
+    epochs: int | None = None
+    initial_epoch: int = 0
+    initial_weights: Path | None = None
+    save_weights: Path | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.epochs is not None and self.epochs < 1:
+            raise ValueError(f"TrialPlan.epochs must be >= 1 (got {self.epochs})")
+        if self.initial_epoch < 0 or (self.epochs is not None and self.initial_epoch >= self.epochs):
+            raise ValueError(f"TrialPlan.initial_epoch must be in [0, epochs) (initial_epoch={self.initial_epoch}, "
+                             f"epochs={self.epochs})")
+        if self.initial_epoch > 0 and self.initial_weights is None:
+            raise ValueError("TrialPlan.initial_epoch > 0 continues a run: give the initial_weights to continue from")
+
+
+NO_PLAN = TrialPlan()
+"""A trial trained as the space and ``--epochs`` say, from scratch."""
+
+
 class TrialExecutor:
     """Runs trials of one study with the study's data, tracker and settings.
 
@@ -52,11 +86,13 @@ class TrialExecutor:
         keep_top: Trials that keep their logged model.
         seed: Training seed base (each trial adds its number).
         progress: Where progress is shown.
+        run_tags: Tags every trial run gets (e.g. the search engine).
     """
 
     def __init__(
         self, study: optuna.Study, source: CandidateSource, data: StudyData, tracker: StudyTracker,
         parent_run_id: str, *, max_epochs: int | None, keep_top: int, seed: int, progress: StudyProgress,
+        run_tags: Mapping[str, str] | None = None,
     ) -> None:
         self.study = study
         self.source = source
@@ -67,10 +103,13 @@ class TrialExecutor:
         self.keep_top = keep_top
         self.seed = seed
         self.progress = progress
+        self.run_tags = dict(run_tags or {})
         self._class_weights = data.train_class_weights()
 
-    def run_one(self, trial: optuna.Trial | None = None) -> TrialOutcome:
+    def run_one(self, trial: optuna.Trial | None = None, *, plan: TrialPlan = NO_PLAN) -> TrialOutcome:
         """Runs ``trial`` (default: a new one asked from the study) and tells the study how it ended.
+
+        ``plan`` overrides the trial's epochs and lets it continue from saved weights.
 
         Whatever happens — pruning, a bad candidate, an error, Ctrl-C — the trial is told its final
         state before this returns (or re-raises KeyboardInterrupt).
@@ -82,9 +121,11 @@ class TrialExecutor:
             trial.set_user_attr(st.WORKER_ATTR, st.worker_id())
             run_id = self.tracker.start_trial_run(self.parent_run_id, trial.number)
             trial.set_user_attr(st.RUN_ID_ATTR, run_id)
+            if self.run_tags or plan.tags:
+                self.tracker.set_tags(run_id, {**self.run_tags, **plan.tags})
             self.progress.start_trial(trial.number)
             with Heartbeat(self.study._storage, trial._trial_id):
-                value = self._train(trial, run_id)
+                value = self._train(trial, run_id, plan)
         except optuna.TrialPruned as pruned:
             outcome = TrialOutcome(trial.number, TrialState.PRUNED, _last_value(trial), str(pruned))
         except CandidateRejected as rejected:
@@ -104,7 +145,7 @@ class TrialExecutor:
         return outcome
 
     # --- the training -------------------------------------------------------------------------------
-    def _train(self, trial: optuna.Trial, run_id: str) -> float:
+    def _train(self, trial: optuna.Trial, run_id: str, plan: TrialPlan) -> float:
         from fer_core.errors import ConfigError
         from fer_core.evaluate import evaluate
         from fer_core.model import build_model, model_complexity
@@ -113,7 +154,7 @@ class TrialExecutor:
         raw = self.source.sample(trial)
         self.tracker.log_params(run_id, dict(trial.params))
         try:
-            candidate = resolve_candidate(raw, max_epochs=self.max_epochs)
+            candidate = resolve_candidate(raw, max_epochs=plan.epochs or self.max_epochs)
         except ConfigError as error:
             raise CandidateRejected(f"invalid candidate: {error}") from None
         trial.set_user_attr(st.CANDIDATE_ATTR, candidate.raw)
@@ -153,13 +194,17 @@ class TrialExecutor:
                 validation=(validation.images, validation.labels), config=training,
                 on_epoch_end=on_epoch_end, verbose=0,
                 class_weight=self._class_weights if training.class_weighting else None,
+                initial_epoch=plan.initial_epoch, initial_weights=plan.initial_weights,
             )
         except Exception as error:
             if _is_out_of_memory(error):
                 raise CandidateRejected(f"out of memory: {type(error).__name__}") from None
             raise
         if result.outcome == TrainOutcome.NAN_LOSS:
-            raise CandidateRejected(f"diverged: NaN loss at epoch {result.n_epochs}")
+            raise CandidateRejected(f"diverged: NaN loss at epoch {plan.initial_epoch + result.n_epochs}")
+        if plan.save_weights is not None:
+            plan.save_weights.parent.mkdir(parents=True, exist_ok=True)
+            result.model.save_weights(plan.save_weights)
 
         evaluation = evaluate(result.model, validation.images, validation.labels)
         self.tracker.log_metrics(run_id, {
