@@ -41,6 +41,7 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
 def _parser() -> argparse.ArgumentParser:
     from search._promote import DEFAULT_ALIAS, DEFAULT_MODEL_NAME
     from search._registry import PRUNERS, SAMPLERS
+    from search._settings import ENGINES, TUNERS
 
     parser = argparse.ArgumentParser(
         prog="python -m search", description=DESCRIPTION, formatter_class=_HelpFormatter, allow_abbrev=False
@@ -57,8 +58,16 @@ def _parser() -> argparse.ArgumentParser:
     _add_data_flags(run)
     run.add_argument("--study", help="study name (default: <space>-<data>, so a re-run resumes it)")
     _add_storage_flag(run)
-    run.add_argument("--sampler", choices=sorted(SAMPLERS), default="tpe", help="Optuna sampler (seeded)")
-    run.add_argument("--pruner", choices=sorted(PRUNERS), default="hyperband", help="pruner of bad trials")
+    run.add_argument("--engine", choices=ENGINES, default="optuna",
+                     help="who proposes the trials: Optuna's sampler and pruner, or a Keras Tuner oracle (the "
+                     "study, MLflow runs, selection, test score and promotion are the same)")
+    run.add_argument("--tuner", choices=TUNERS,
+                     help="Keras Tuner oracle, with --engine keras-tuner only (default: hyperband; "
+                     "--epochs is its max_epochs)")
+    run.add_argument("--sampler", choices=sorted(SAMPLERS),
+                     help="Optuna sampler, seeded (default: tpe; not with --engine keras-tuner)")
+    run.add_argument("--pruner", choices=sorted(PRUNERS),
+                     help="pruner of bad trials (default: hyperband; not with --engine keras-tuner)")
     run.add_argument("--epochs", type=int, help="maximum epochs per trial (default: the space's value)")
     run.add_argument("--timeout", type=float, help="seconds after which no new trial is started")
     run.add_argument("--subset", type=float, default=1.0, help="fraction of the training split per trial")
@@ -68,6 +77,10 @@ def _parser() -> argparse.ArgumentParser:
                      help="worker processes on this machine sharing the study (one per GPU on a GPU machine)")
     run.add_argument("--heartbeat", type=int, default=30,
                      help="seconds between a running trial's heartbeats; silent for twice as long = dead")
+    run.add_argument("--refit-top", type=int, metavar="K",
+                     help="then stage 2: `refit --top K` (full data, long training, ensembles, TTA; see `refit "
+                     "--help`); the test split is scored once, after it")
+    run.add_argument("--refit-epochs", type=int, metavar="N", help="`refit --epochs N` (default: refit's)")
 
     spaces = commands.add_parser("spaces", help="list the shipped search spaces", formatter_class=fmt)
     _add_format_flag(spaces)
@@ -147,14 +160,47 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from spaces import load_space
 
     space = load_space(args.space)
-    settings = _settings(args, space_name=args.space, n_trials=args.trials, sampler=args.sampler,
-                         pruner=args.pruner, max_epochs=args.epochs, timeout_s=args.timeout,
-                         keep_top=args.keep_top, heartbeat_s=args.heartbeat)
     if args.workers < 1:
         raise UsageError(f"--workers must be >= 1 (got {args.workers})")
-    if args.workers > 1 and not worker_label():  # a worker never starts workers of its own
-        return _run_workers_and_report(args, settings)
-    return _run_and_report(settings, space)
+    settings = _settings(args, space_name=args.space, n_trials=args.trials, max_epochs=args.epochs,
+                         timeout_s=args.timeout, keep_top=args.keep_top, heartbeat_s=args.heartbeat,
+                         **_engine_values(args))
+    if settings.engine == "keras-tuner":
+        from search._kt_engine import check_keras_tuner_run
+
+        check_keras_tuner_run(settings, space)  # an unmappable space fails here, before any study exists
+
+    def stage1() -> int:
+        if args.workers > 1 and not worker_label():  # a worker never starts workers of its own
+            return _run_workers_and_report(args, settings)
+        return _run_and_report(settings, space)
+
+    if args.refit_top is None:
+        if args.refit_epochs is not None:
+            raise UsageError(f"--refit-epochs {args.refit_epochs} needs --refit-top K (how many trials to refit)")
+        return stage1()
+    from search._refit_cmd import run_then_refit
+
+    return run_then_refit(stage1, settings, refit_top=args.refit_top, refit_epochs=args.refit_epochs)
+
+
+def _engine_values(args: argparse.Namespace) -> dict[str, str]:
+    """engine, tuner, sampler and pruner of ``run``; flags of the other engine are usage errors."""
+    if args.engine != "keras-tuner":
+        if args.tuner is not None:
+            raise UsageError(f"--tuner {args.tuner} needs --engine keras-tuner (the Optuna engine uses --sampler "
+                             "and --pruner)")
+        return {"engine": args.engine, "sampler": args.sampler or "tpe", "pruner": args.pruner or "hyperband"}
+    given = [f"--{name} {value}" for name, value in (("sampler", args.sampler), ("pruner", args.pruner)) if value]
+    if given:
+        raise UsageError(f"{' and '.join(given)} cannot be used with --engine keras-tuner: its oracle (--tuner) "
+                         "proposes the trials and decides their epochs")
+    if args.workers > 1:
+        raise UsageError(f"--workers {args.workers} cannot be used with --engine keras-tuner: a Keras Tuner oracle "
+                         "serves one process here (its distributed mode needs a gRPC chief); use --workers 1 "
+                         "or --engine optuna")
+    # The Optuna study only records Keras Tuner's trials: a random sampler is never asked, nothing is pruned.
+    return {"engine": args.engine, "tuner": args.tuner or "hyperband", "sampler": "random", "pruner": "none"}
 
 
 def _run_workers_and_report(args: argparse.Namespace, settings) -> int:
@@ -242,6 +288,11 @@ def _cmd_best(args: argparse.Namespace) -> int:
 
     study = _load_study(args)
     print(format_leaderboard(leaderboard(study, args.top), args.format))
+    from search._refit_selection import format_selection
+
+    selected = format_selection(study) if args.format == "table" else None
+    if selected:
+        print(f"\n{selected}")
     return EXIT_OK
 
 
@@ -252,7 +303,7 @@ def _cmd_test(args: argparse.Namespace) -> int:
     study, data, tracker, parent_run_id = open_scored_context(_load_study(args))
     score = score_selected_model(study, data, tracker, parent_run_id, force=args.force)
     note = " (re-score, recorded as such)" if score.n_scores > 1 else ""
-    print(f"Test accuracy of trial #{score.trial}: {score.accuracy:.4f} (macro-F1 {score.macro_f1:.4f}){note}")
+    print(f"Test accuracy of {score.describe()}: {score.accuracy:.4f} (macro-F1 {score.macro_f1:.4f}){note}")
     return EXIT_OK
 
 
@@ -279,6 +330,7 @@ PLUGGED_COMMANDS: dict[str, tuple[str, str]] = {
     "predict": ("search._predict_cmd", "classify the faces in photos with a trained or promoted model"),
     "report": ("search._report_cmd", "write a study's self-contained plotly HTML report"),
     "ui": ("search._ui_cmd", "start the MLflow UI on the project's store (127.0.0.1)"),
+    "refit": ("search._refit_cmd", "stage 2: refit the top trials fully, select ensembles/TTA on validation"),
 }
 """Commands that live in their own module: ``add_arguments(parser)`` and ``run(args) -> int``."""
 

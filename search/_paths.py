@@ -1,8 +1,8 @@
 """Where a study's records live by default: ``./mlruns`` of the working directory.
 
-MLflow's tracking database and artifacts, and the Optuna study database, sit side by side there, so
-one folder holds everything a study produced. ``MLFLOW_TRACKING_URI`` overrides the tracking store and
-``--storage`` the Optuna storage.
+MLflow's tracking database and artifacts, the Optuna study database and, for ``--engine keras-tuner``,
+Keras Tuner's project folders sit side by side there, so one folder holds everything a study produced.
+``MLFLOW_TRACKING_URI`` overrides the tracking store and ``--storage`` the Optuna storage.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ MLRUNS_DIRNAME = "mlruns"
 TRACKING_DB_NAME = "mlflow.db"
 STUDY_DB_NAME = "optuna.db"
 ARTIFACTS_DIRNAME = "artifacts"
+REFIT_DIRNAME = "refit"
+KERAS_TUNER_DIRNAME = "keras_tuner"
 
 
 def mlruns_dir() -> Path:
@@ -45,6 +47,24 @@ def default_artifact_location(experiment_name: str) -> str | None:
     return (mlruns_dir() / ARTIFACTS_DIRNAME / experiment_name).as_uri()
 
 
+def refit_dir(study_name: str) -> Path:
+    """Checkpoints of a study's refits (``search refit``): ``./mlruns/refit/<study>``.
+
+    Local working state, kept beside the default stores even when the tracking store is a server.
+    """
+    return mlruns_dir() / REFIT_DIRNAME / study_name
+
+
 def ensure_local_store() -> None:
     """Create ``./mlruns`` when the default (local) stores are in use."""
     mlruns_dir().mkdir(parents=True, exist_ok=True)
+
+
+def keras_tuner_dir(study_name: str) -> Path:
+    """Keras Tuner's project folder of a study (``run --engine keras-tuner``): ``./mlruns/keras_tuner/<study>``.
+
+    It holds the oracle's state (``oracle.json``), one ``trial_<id>/trial.json`` per Keras Tuner trial and,
+    for Hyperband, the ``checkpoint.weights.h5`` a later round continues from. Local working state, kept
+    beside the default stores even when the tracking store is a server.
+    """
+    return mlruns_dir() / KERAS_TUNER_DIRNAME / study_name

@@ -13,7 +13,7 @@ import optuna
 from mlflow.exceptions import MlflowException
 
 from search import _study as st
-from search._test_score import recorded_test_score
+from search._test_score import TestScore, recorded_test_score
 from search._tracking import REGISTERED_TAG
 
 if TYPE_CHECKING:
@@ -50,7 +50,8 @@ def promote_study(
             "Finish the search (`python -m search run`) or run `python -m search test` first."
         )
     trial = study.trials[score.trial]
-    model_uri = trial.user_attrs.get(st.MODEL_URI_ATTR)
+    # The model the test score is about (a refit model or an ensemble once stage 2 selected one).
+    model_uri = score.model_uri or trial.user_attrs.get(st.MODEL_URI_ATTR)
     if model_uri is None:
         raise PromotionRefused(f"Trial #{trial.number} has no logged model to register.")
     fingerprint = study.user_attrs.get(st.FINGERPRINT_ATTR, "")
@@ -58,25 +59,45 @@ def promote_study(
 
     tags = {
         "study": study.study_name, "trial": str(trial.number), "data_fingerprint": fingerprint,
-        "val_accuracy": f"{trial.value:.6f}", "test_accuracy": f"{score.accuracy:.6f}",
-        "test_macro_f1": f"{score.macro_f1:.6f}",
+        "val_accuracy": f"{_val_accuracy(study, score, trial):.6f}", "test_accuracy": f"{score.accuracy:.6f}",
+        "test_macro_f1": f"{score.macro_f1:.6f}", "kind": score.kind, "tta": score.tta,
+        "members": ",".join(map(str, score.members or (trial.number,))),
     }
+    run_id, model_id = _model_origin(tracker, model_uri, score, trial)
     client = tracker.client
     try:
         client.create_registered_model(name, description="Facial-emotion classifier promoted by fer-search.")
     except MlflowException as error:
         if "RESOURCE_ALREADY_EXISTS" not in str(error.error_code):
             raise
-    version = client.create_model_version(
-        name, source=model_uri, run_id=trial.user_attrs.get(st.RUN_ID_ATTR), tags=tags,
-        model_id=trial.user_attrs.get(st.MODEL_ID_ATTR),
-    )
+    version = client.create_model_version(name, source=model_uri, run_id=run_id, tags=tags, model_id=model_id)
     client.set_registered_model_alias(name, alias, version.version)
-    run_id = trial.user_attrs.get(st.RUN_ID_ATTR)
     if run_id:  # keep-top-K never deletes a registered model
         tracker.set_tags(run_id, {REGISTERED_TAG: "true"})
     return Promotion(name=name, version=str(version.version), alias=alias, uri=f"models:/{name}@{alias}",
                      test_accuracy=score.accuracy)
+
+
+def _val_accuracy(study: optuna.Study, score: TestScore, trial: optuna.trial.FrozenTrial) -> float:
+    """Validation accuracy of the scored model (with its TTA), from the selection that chose it."""
+    from search._refit_selection import recorded_selection
+
+    selection = recorded_selection(study)
+    if score.kind != "trial" and selection is not None and selection.model_uri == score.model_uri:
+        return selection.val_accuracy_tta
+    return float(trial.value) if trial.value is not None else float("nan")
+
+
+def _model_origin(tracker: StudyTracker, model_uri: str, score: TestScore,
+                  trial: optuna.trial.FrozenTrial) -> tuple[str | None, str | None]:
+    """The run that logged the model and its logged-model id."""
+    if score.kind == "trial":
+        return trial.user_attrs.get(st.RUN_ID_ATTR), trial.user_attrs.get(st.MODEL_ID_ATTR)
+    model_id = model_uri.removeprefix("models:/")
+    try:
+        return tracker.client.get_logged_model(model_id).source_run_id, model_id
+    except MlflowException:
+        return None, None
 
 
 def _refuse_if_champion_better(

@@ -165,10 +165,10 @@ class StudyTracker:
         self.client.set_terminated(run_id, status=state.run_status)
 
     def trial_runs(self, parent_run_id: str) -> list[Any]:
-        """Every nested trial run of the study (all states)."""
+        """Every nested trial run of the study (all states); refit and ensemble runs are not trial runs."""
         return self.client.search_runs(
             [self.experiment_id],
-            filter_string=f"tags.`{PARENT_TAG}` = '{parent_run_id}'",
+            filter_string=f"tags.`{PARENT_TAG}` = '{parent_run_id}' and tags.`{ROLE_TAG}` = 'trial'",
             max_results=50_000,
         )
 

@@ -1,0 +1,74 @@
+"""Progress of ``search refit`` for people: epoch within refit k of K and the best epoch so far.
+
+On a terminal one status line is redrawn per epoch; elsewhere (logs, CI) only one line per started and
+finished refit is printed.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from search._refit_checkpoint import RefitState
+
+
+class RefitProgress:
+    """Prints the progress of the refits of one study.
+
+    Args:
+        n_refits: How many refits this command runs (K).
+        stream: Where to print (default stderr).
+        live: Redraw a status line per epoch; default: whether ``stream`` is a terminal.
+    """
+
+    def __init__(self, n_refits: int, stream: TextIO | None = None, live: bool | None = None) -> None:
+        self.n_refits = n_refits
+        self.stream = stream or sys.stderr
+        self.live = self.stream.isatty() if live is None else live
+        self._index = 0
+        self._trial: int | None = None
+
+    def start(self, trial: int, resumed_from: int) -> None:
+        """Refit of ``trial`` begins (``resumed_from`` > 0: continued after that many epochs)."""
+        self._index += 1
+        self._trial = trial
+        if resumed_from:
+            self._print(f"{self._head()} continues from its checkpoint after epoch {resumed_from}", final=True)
+        elif not self.live:
+            self._print(f"{self._head()} started", final=True)
+
+    def skip(self, trial: int, state: str) -> None:
+        """Refit of ``trial`` had already ended (``state``): it is not redone."""
+        self._index += 1
+        self._trial = trial
+        self._print(f"{self._head()} already {state}: not redone", final=True)
+
+    def epoch(self, epoch: int, n_epochs: int, val_accuracy: float | None, best: float | None) -> None:
+        if not self.live:
+            return
+        accuracy = f" val_acc {val_accuracy:.4f}" if val_accuracy is not None else ""
+        best_text = f" | best {best:.4f}" if best is not None else ""
+        self._print(f"{self._head()} epoch {epoch}/{n_epochs}{accuracy}{best_text}")
+
+    def end(self, trial: int, state: RefitState) -> None:
+        if state.status == "complete":
+            accuracy = state.val_accuracy.get("none")
+            text = (f"complete: val_acc {accuracy:.4f} (best epoch {state.best_epoch} of {state.epochs_done}"
+                    f"{', early stopped' if state.outcome == 'early_stopped' else ''})")
+        else:
+            text = f"failed ({state.reason})"
+        self._print(f"{self._head()} {text}", final=True)
+
+    def message(self, text: str) -> None:
+        self._print(text, final=True)
+
+    def _head(self) -> str:
+        return f"[refit {self._index}/{self.n_refits}] trial #{self._trial}"
+
+    def _print(self, line: str, final: bool = False) -> None:
+        if self.live:
+            self.stream.write("\r\033[K" + line + ("\n" if final else ""))
+        elif final:
+            self.stream.write(line + "\n")
+        self.stream.flush()
