@@ -18,6 +18,7 @@ import numpy as np
 
 from search import _study as st
 from search._candidates import resolve_candidate
+from search._epochs import epoch_metrics, release_memory
 from search._refit_checkpoint import COMPLETE, FAILED, TRAINING, CheckpointMismatchError, RefitCheckpoint, RefitState
 from search._tracking import PARENT_TAG, REASON_TAG, ROLE_TAG, STATE_TAG, STUDY_TAG, StudyTracker
 
@@ -31,8 +32,6 @@ if TYPE_CHECKING:
 REFIT_ROLE = "refit"
 REFIT_OF_TAG = "fer.refit_of"
 N_RESUMES_TAG = "fer.n_resumes"
-EPOCH_METRICS = {"loss": "train_loss", "accuracy": "train_accuracy", "val_loss": "val_loss",
-                 "val_accuracy": "val_accuracy", "learning_rate": "learning_rate"}
 
 
 @dataclass(frozen=True)
@@ -127,7 +126,7 @@ class RefitJob:
         finally:
             self.tracker.log_metrics(state.run_id, {"duration_s": time.perf_counter() - started},
                                      step=state.n_resumes)
-            _release_memory()
+            release_memory()
         return RefitResult.from_state(state)
 
     # --- the run -------------------------------------------------------------------------------------
@@ -188,7 +187,7 @@ class RefitJob:
         for index in range(state.epochs_done):
             if index + 1 not in logged:
                 values = {name: series[index] for name, series in state.history.items() if index < len(series)}
-                self.tracker.log_metrics(state.run_id, _epoch_metrics(values), step=index + 1)
+                self.tracker.log_metrics(state.run_id, epoch_metrics(values), step=index + 1)
 
     # --- training ------------------------------------------------------------------------------------
     def _train(self, state: RefitState) -> keras.Model:
@@ -230,7 +229,7 @@ class RefitJob:
         from search._refit_callback import RefitCheckpointCallback
 
         def on_commit(epoch: int, metrics: dict[str, float]) -> None:
-            self.tracker.log_metrics(state.run_id, _epoch_metrics(metrics), step=epoch)
+            self.tracker.log_metrics(state.run_id, epoch_metrics(metrics), step=epoch)
             self.progress.epoch(epoch, self.n_epochs, metrics.get("val_accuracy"), state.best_val_accuracy)
 
         return RefitCheckpointCallback(self.checkpoint, state, plateau=plateau, on_commit=on_commit)
@@ -290,19 +289,3 @@ def _refit_training(training: Any, *, seed: int, n_resumes: int, steps_per_epoch
         return config, None
     plateau = SCHEDULE_BUILDERS["plateau"](config, steps_per_epoch, True).callbacks[0]
     return dataclasses.replace(config, schedule="none"), plateau
-
-
-def _epoch_metrics(logs: dict[str, float]) -> dict[str, float]:
-    return {EPOCH_METRICS[key]: float(value) for key, value in logs.items() if key in EPOCH_METRICS}
-
-
-def _release_memory() -> None:
-    import gc
-
-    try:
-        import keras
-
-        keras.backend.clear_session()
-    except Exception:  # noqa: BLE001 - best effort
-        pass
-    gc.collect()

@@ -6,7 +6,6 @@ complete, pruned at epoch k, failed with a reason, or interrupted (run again on 
 
 from __future__ import annotations
 
-import gc
 import time
 import traceback
 from collections.abc import Mapping
@@ -19,6 +18,7 @@ from optuna.trial import TrialState as OptunaState
 
 from search import _study as st
 from search._candidates import CandidateSource, resolve_candidate
+from search._epochs import epoch_metrics, release_memory
 from search._heartbeat import Heartbeat
 from search._tracking import MODEL_DELETED_TAG, REGISTERED_TAG, StudyTracker, TrialState
 
@@ -140,7 +140,7 @@ class TrialExecutor:
         else:
             outcome = TrialOutcome(trial.number, TrialState.COMPLETE, value)
         finally:
-            _release_memory()
+            release_memory()
         self._finish(trial, run_id, outcome, started)
         return outcome
 
@@ -178,7 +178,7 @@ class TrialExecutor:
 
         def on_epoch_end(epoch: int, logs: dict[str, float]) -> None:
             step = epoch + 1
-            self.tracker.log_metrics(run_id, _epoch_metrics(logs), step=step)
+            self.tracker.log_metrics(run_id, epoch_metrics(logs), step=step)
             val_accuracy = logs.get("val_accuracy")
             self.progress.epoch(step, n_epochs, val_accuracy)
             if val_accuracy is not None:
@@ -289,10 +289,6 @@ def _with_seed(training: Any, seed: int) -> Any:
     return dataclasses.replace(training, seed=seed)
 
 
-def _epoch_metrics(logs: dict[str, float]) -> dict[str, float]:
-    names = {"loss": "train_loss", "accuracy": "train_accuracy", "val_loss": "val_loss",
-             "val_accuracy": "val_accuracy", "learning_rate": "learning_rate"}
-    return {names[key]: float(value) for key, value in logs.items() if key in names}
 
 
 def _last_value(trial: optuna.Trial) -> float | None:
@@ -302,13 +298,3 @@ def _last_value(trial: optuna.Trial) -> float | None:
 
 def _is_out_of_memory(error: Exception) -> bool:
     return isinstance(error, MemoryError) or type(error).__name__ == "ResourceExhaustedError"
-
-
-def _release_memory() -> None:
-    try:
-        import keras
-
-        keras.backend.clear_session()
-    except Exception:  # noqa: BLE001 - best effort
-        pass
-    gc.collect()
