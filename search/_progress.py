@@ -21,9 +21,11 @@ class StudyProgress:
         n_done: Trials already finished when this run started (resume).
         stream: Where to print (default stderr).
         live: Redraw a status line per epoch; default: whether ``stream`` is a terminal.
+        timeout_s: ``--timeout``: the ETA never runs past it (no trial starts after it).
     """
 
-    def __init__(self, n_trials: int, n_done: int = 0, stream: TextIO | None = None, live: bool | None = None):
+    def __init__(self, n_trials: int, n_done: int = 0, stream: TextIO | None = None, live: bool | None = None,
+                 timeout_s: float | None = None):
         self.n_trials = n_trials
         self.n_done = n_done
         self._n_done_at_start = n_done
@@ -31,6 +33,7 @@ class StudyProgress:
         self.live = self.stream.isatty() if live is None else live
         self.best: tuple[int, float] | None = None
         self._started = time.monotonic()
+        self._timeout_s = timeout_s
         self._trial: int | None = None
 
     def start_trial(self, number: int) -> None:
@@ -62,7 +65,11 @@ class StudyProgress:
         remaining = self.n_trials - self.n_done
         if finished_here <= 0 or remaining <= 0:
             return "-" if remaining > 0 else "0s"
-        seconds = (time.monotonic() - self._started) / finished_here * remaining
+        elapsed = time.monotonic() - self._started
+        seconds = elapsed / finished_here * remaining
+        if self._timeout_s is not None and seconds > self._timeout_s - elapsed:
+            # The last trial started before the timeout still runs: about one trial's time more.
+            return "~" + _duration(max(self._timeout_s - elapsed, 0.0) + elapsed / finished_here) + " (--timeout)"
         return _duration(seconds)
 
     def _redraw(self, line: str, final: bool = False) -> None:

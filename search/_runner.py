@@ -78,7 +78,8 @@ def _run_study(settings: StudySettings, source: CandidateSource, progress_stream
         parent_run_id = _open_parent_run(study, tracker, settings, source, data)
         _recover(study, tracker, parent_run_id, close_runs=True)
 
-    progress = StudyProgress(settings.n_trials, st.n_counted(study), stream=progress_stream)
+    progress = StudyProgress(settings.n_trials, st.n_counted(study), stream=progress_stream,
+                             timeout_s=settings.timeout_s)
     executor = TrialExecutor(
         study, source, data, tracker, parent_run_id, max_epochs=settings.max_epochs,
         keep_top=settings.keep_top, seed=settings.seed, progress=progress, run_tags=settings.engine_tags(),

@@ -33,3 +33,12 @@ def test_interrupted_trials_do_not_count() -> None:
     progress = StudyProgress(n_trials=2, stream=io.StringIO())
     progress.end_trial(0, "interrupted", None, counted=False)
     assert progress.n_done == 0
+
+
+def test_eta_of_a_time_boxed_study_never_runs_past_its_timeout(monkeypatch) -> None:
+    clock = iter([0.0, 10.0, 10.0])
+    monkeypatch.setattr("search._progress.time.monotonic", lambda: next(clock))
+    stream = io.StringIO()
+    progress = StudyProgress(n_trials=100_000, stream=stream, timeout_s=60.0)
+    progress.end_trial(0, "complete", 0.4)  # one trial in 10 s: 100,000 trials would take 11 days
+    assert "ETA ~1m00s (--timeout)" in stream.getvalue()  # 50 s left + about one more trial
