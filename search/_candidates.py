@@ -55,6 +55,14 @@ class ResolvedCandidate:
     augmentation: AugmentationConfig
     raw: dict[str, Any]
 
+    def build_model(self) -> Any:
+        """The Keras model: its architecture with its augmentation inside, in the machine's dtype policy."""
+        from fer_core.model import build_model
+        from fer_core.train import build_augmentation, default_dtype_policy
+
+        return build_model(self.architecture, augmentation=build_augmentation(self.augmentation),
+                           dtype_policy=default_dtype_policy())
+
 
 def resolve_candidate(raw: dict[str, Any], *, max_epochs: int | None) -> ResolvedCandidate:
     """Validates a candidate dict; ``max_epochs`` (``--epochs``) replaces the space's epoch budget.

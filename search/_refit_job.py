@@ -194,13 +194,11 @@ class RefitJob:
         """Builds the candidate's model and trains the epochs left; returns it with the best epoch's weights."""
         import keras
 
-        from fer_core.model import build_model
-        from fer_core.train import TrainOutcome, build_augmentation, default_dtype_policy, train
+        from fer_core.train import TrainOutcome, train
 
         candidate = resolve_candidate(self.trial.user_attrs[st.CANDIDATE_ATTR], max_epochs=self.n_epochs)
         keras.utils.set_random_seed(self.seed + self.trial.number)  # the same initial weights every time
-        model = build_model(candidate.architecture, augmentation=build_augmentation(candidate.augmentation),
-                            dtype_policy=default_dtype_policy())
+        model = candidate.build_model()
         state.n_params = int(model.count_params())
         if not state.training_done:
             config, plateau = _refit_training(candidate.training, seed=self.seed + self.trial.number,

@@ -148,8 +148,8 @@ class TrialExecutor:
     def _train(self, trial: optuna.Trial, run_id: str, plan: TrialPlan) -> float:
         from fer_core.errors import ConfigError
         from fer_core.evaluate import evaluate
-        from fer_core.model import build_model, model_complexity
-        from fer_core.train import TrainOutcome, build_augmentation, default_dtype_policy, train
+        from fer_core.model import model_complexity
+        from fer_core.train import TrainOutcome, train
 
         raw = self.source.sample(trial)
         self.tracker.log_params(run_id, dict(trial.params))
@@ -168,11 +168,7 @@ class TrialExecutor:
         if budget is not None and complexity.macs > budget:
             raise CandidateRejected(f"over the MACs budget: {complexity.macs:,} > {int(budget):,}")
 
-        model = build_model(
-            candidate.architecture,
-            augmentation=build_augmentation(candidate.augmentation),
-            dtype_policy=default_dtype_policy(),
-        )
+        model = candidate.build_model()
         n_epochs = candidate.training.epochs
         training = _with_seed(candidate.training, self.seed + trial.number)
 
