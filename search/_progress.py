@@ -13,6 +13,27 @@ from typing import TextIO
 from search._workers import worker_label
 
 
+class StatusLine:
+    """One line of progress: redrawn in place on a terminal; elsewhere only final lines are printed.
+
+    Args:
+        stream: Where to print (default stderr).
+        live: Redraw in place; default: whether ``stream`` is a terminal.
+    """
+
+    def __init__(self, stream: TextIO | None = None, live: bool | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.live = self.stream.isatty() if live is None else live
+
+    def write(self, line: str, final: bool = False) -> None:
+        """Shows ``line``; a ``final`` one stays (ends with a newline), others are replaced by the next."""
+        if self.live:
+            self.stream.write("\r\033[K" + line + ("\n" if final else ""))
+        elif final:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+
 class StudyProgress:
     """Prints a study's progress.
 
@@ -29,8 +50,7 @@ class StudyProgress:
         self.n_trials = n_trials
         self.n_done = n_done
         self._n_done_at_start = n_done
-        self.stream = stream or sys.stderr
-        self.live = self.stream.isatty() if live is None else live
+        self._line = StatusLine(stream, live)
         self.best: tuple[int, float] | None = None
         self._started = time.monotonic()
         self._timeout_s = timeout_s
@@ -40,10 +60,10 @@ class StudyProgress:
         self._trial = number
 
     def epoch(self, epoch: int, n_epochs: int, val_accuracy: float | None) -> None:
-        if not self.live:
+        if not self._line.live:
             return
         acc = f" val_acc {val_accuracy:.4f}" if val_accuracy is not None else ""
-        self._redraw(f"{self._head()} | trial #{self._trial} epoch {epoch}/{n_epochs}{acc}")
+        self._line.write(f"{self._head()} | trial #{self._trial} epoch {epoch}/{n_epochs}{acc}")
 
     def end_trial(self, number: int, state: str, value: float | None, detail: str = "", counted: bool = True) -> None:
         if counted:
@@ -51,10 +71,10 @@ class StudyProgress:
         if state == "complete" and value is not None and (self.best is None or value > self.best[1]):
             self.best = (number, value)
         result = f"{state}" + (f" val_acc={value:.4f}" if value is not None else "") + (f" ({detail})" if detail else "")
-        self._redraw(f"{self._head()} | trial #{number} {result}", final=True)
+        self._line.write(f"{self._head()} | trial #{number} {result}", final=True)
 
     def message(self, text: str) -> None:
-        self._redraw(text, final=True)
+        self._line.write(text, final=True)
 
     def _head(self) -> str:
         best = f"best {self.best[1]:.4f} (#{self.best[0]})" if self.best else "best -"
@@ -71,13 +91,6 @@ class StudyProgress:
             # The last trial started before the timeout still runs: about one trial's time more.
             return "~" + _duration(max(self._timeout_s - elapsed, 0.0) + elapsed / finished_here) + " (--timeout)"
         return _duration(seconds)
-
-    def _redraw(self, line: str, final: bool = False) -> None:
-        if self.live:
-            self.stream.write("\r\033[K" + line + ("\n" if final else ""))
-        elif final:
-            self.stream.write(line + "\n")
-        self.stream.flush()
 
 
 def _duration(seconds: float) -> str:

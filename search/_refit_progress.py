@@ -6,8 +6,9 @@ finished refit is printed.
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING, TextIO
+
+from search._progress import StatusLine
 
 if TYPE_CHECKING:
     from search._refit_checkpoint import RefitState
@@ -24,8 +25,7 @@ class RefitProgress:
 
     def __init__(self, n_refits: int, stream: TextIO | None = None, live: bool | None = None) -> None:
         self.n_refits = n_refits
-        self.stream = stream or sys.stderr
-        self.live = self.stream.isatty() if live is None else live
+        self._line = StatusLine(stream, live)
         self._index = 0
         self._trial: int | None = None
 
@@ -34,22 +34,22 @@ class RefitProgress:
         self._index += 1
         self._trial = trial
         if resumed_from:
-            self._print(f"{self._head()} continues from its checkpoint after epoch {resumed_from}", final=True)
-        elif not self.live:
-            self._print(f"{self._head()} started", final=True)
+            self._line.write(f"{self._head()} continues from its checkpoint after epoch {resumed_from}", final=True)
+        elif not self._line.live:
+            self._line.write(f"{self._head()} started", final=True)
 
     def skip(self, trial: int, state: str) -> None:
         """Refit of ``trial`` had already ended (``state``): it is not redone."""
         self._index += 1
         self._trial = trial
-        self._print(f"{self._head()} already {state}: not redone", final=True)
+        self._line.write(f"{self._head()} already {state}: not redone", final=True)
 
     def epoch(self, epoch: int, n_epochs: int, val_accuracy: float | None, best: float | None) -> None:
-        if not self.live:
+        if not self._line.live:
             return
         accuracy = f" val_acc {val_accuracy:.4f}" if val_accuracy is not None else ""
         best_text = f" | best {best:.4f}" if best is not None else ""
-        self._print(f"{self._head()} epoch {epoch}/{n_epochs}{accuracy}{best_text}")
+        self._line.write(f"{self._head()} epoch {epoch}/{n_epochs}{accuracy}{best_text}")
 
     def end(self, trial: int, state: RefitState) -> None:
         if state.status == "complete":
@@ -58,17 +58,10 @@ class RefitProgress:
                     f"{', early stopped' if state.outcome == 'early_stopped' else ''})")
         else:
             text = f"failed ({state.reason})"
-        self._print(f"{self._head()} {text}", final=True)
+        self._line.write(f"{self._head()} {text}", final=True)
 
     def message(self, text: str) -> None:
-        self._print(text, final=True)
+        self._line.write(text, final=True)
 
     def _head(self) -> str:
         return f"[refit {self._index}/{self.n_refits}] trial #{self._trial}"
-
-    def _print(self, line: str, final: bool = False) -> None:
-        if self.live:
-            self.stream.write("\r\033[K" + line + ("\n" if final else ""))
-        elif final:
-            self.stream.write(line + "\n")
-        self.stream.flush()
