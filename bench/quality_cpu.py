@@ -1,9 +1,9 @@
 """Benchmark: what a two-stage search reaches on full FER2013 within a fixed CPU wall-clock budget.
 
 Stage 1: the default search (TPE + Hyperband) over ``--space`` (compact) on a fraction of the training
-split with a short epoch cap, until its share of the budget is used. Stage 2: ``refit`` of the top K
-trials on the full training split, their epoch count planned from the throughput the stage-1 trials
-measured so that the whole run fits the budget; selection (single model or ensemble, with TTA) on
+split with a short epoch cap, until its share of the budget is used. Stage 2: ``refit --timeout`` of the
+top K trials on the full training split with the rest of the budget (each refit's epochs planned from
+its own measured speed, an equal share each); selection (single model or ensemble, with TTA) on
 validation (PublicTest); then the test split (PrivateTest) is scored once, by the product's own code.
 
 After that one score, the table also shows diagnostics the selection never saw: validation and test
@@ -12,15 +12,14 @@ used to choose anything.
 
 Exit status 1 when the selected model's test accuracy is below ``--target`` (0.62).
 
-Usage: ``python bench/quality_cpu.py [--csv PATH] [--budget-min 60] [--stage1-share 0.4] [--subset 0.3]
-[--stage1-epochs 8] [--top 3] [--tta ten_crop] [--seed 0] [--json OUT]``
+Usage: ``python bench/quality_cpu.py [--csv PATH] [--budget-min 60] [--stage1-share 0.3] [--subset 0.3]
+[--stage1-epochs 8] [--top 2] [--max-refit-epochs 200] [--tta ten_crop] [--seed 0] [--json OUT]``
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 import tempfile
@@ -33,10 +32,6 @@ from _study_bench import fer2013_or_exit, quiet_start  # noqa: E402
 
 MAX_TRIALS = 100_000
 """A trial count stage 1 never reaches: its share of the wall clock ends it."""
-RESERVE_S = 300.0
-"""Kept for the selection and the evaluations after the refits (TTA views, ensembles)."""
-VALIDATION_OVERHEAD = 1.25
-"""An epoch's wall time over its pure training time (validation pass, callbacks, checkpoint)."""
 
 
 def stage1(args: argparse.Namespace, csv: Path, timeout_s: float):
@@ -51,18 +46,6 @@ def stage1(args: argparse.Namespace, csv: Path, timeout_s: float):
         subset=args.subset, seed=args.seed, keep_top=args.top,
     )
     return run_study(settings, load_space(args.space), progress_stream=sys.stdout)
-
-
-def plan_refit_epochs(run, top: int, remaining_s: float, n_train: int) -> tuple[int, list[float]]:
-    """Epochs per refit so the top ``top`` trials, trained one after the other, fit ``remaining_s``."""
-    from search._selection import completed_trials
-    from search._study import RUN_ID_ATTR
-
-    epoch_s = []
-    for trial in completed_trials(run.study)[:top]:
-        metrics = run.tracker.client.get_run(trial.user_attrs[RUN_ID_ATTR]).data.metrics
-        epoch_s.append(VALIDATION_OVERHEAD * n_train / metrics["images_per_s"])
-    return max(1, math.floor(remaining_s / sum(epoch_s))), epoch_s
 
 
 def diagnostics(outcome, data, tta: str) -> list[dict]:
@@ -98,10 +81,11 @@ def main() -> int:
     parser.add_argument("--csv", help="FER2013 CSV (default: $FER2013_CSV or ../shared/data/fer2013)")
     parser.add_argument("--space", default="compact")
     parser.add_argument("--budget-min", type=float, default=60.0, help="wall-clock minutes for both stages")
-    parser.add_argument("--stage1-share", type=float, default=0.4, help="share of the budget for stage 1")
+    parser.add_argument("--stage1-share", type=float, default=0.3, help="share of the budget for stage 1")
     parser.add_argument("--subset", type=float, default=0.3, help="fraction of the training split in stage 1")
     parser.add_argument("--stage1-epochs", type=int, default=8, help="epoch cap of a stage-1 trial")
-    parser.add_argument("--top", type=int, default=3, help="trials refitted in stage 2")
+    parser.add_argument("--top", type=int, default=2, help="trials refitted in stage 2")
+    parser.add_argument("--max-refit-epochs", type=int, default=200, help="cap of the planned refit epochs")
     parser.add_argument("--tta", default="ten_crop", choices=["none", "flip", "ten_crop"])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--target", type=float, default=0.62)
@@ -120,14 +104,12 @@ def main() -> int:
     started = time.perf_counter()
     run = stage1(args, csv, timeout_s=args.stage1_share * budget_s)
     stage1_s = time.perf_counter() - started
-    n_train = len(run.data.splits.train.labels)
-    remaining = budget_s - stage1_s - RESERVE_S
-    epochs, epoch_s = plan_refit_epochs(run, args.top, remaining, n_train)
-    print(f"\nstage 1: {stage1_s / 60:.1f} min, {len(run.study.trials)} trials; refit top {args.top} for {epochs} "
-          f"epochs each (estimated {', '.join(f'{s:.0f}' for s in epoch_s)} s per epoch)", flush=True)
+    remaining = budget_s - (time.perf_counter() - started)
+    print(f"\nstage 1: {stage1_s / 60:.1f} min, {len(run.study.trials)} trials; refit top {args.top} in the "
+          f"{remaining / 60:.1f} min left", flush=True)
 
-    options = RefitOptions(top=args.top, epochs=epochs, patience=max(5, epochs // 4), tta=args.tta,
-                           ensemble_max=args.top)
+    options = RefitOptions(top=args.top, epochs=args.max_refit_epochs, tta=args.tta, ensemble_max=args.top,
+                           timeout_s=remaining)
     outcome = refit_study(run.study, options, progress_stream=sys.stdout)
     study, data, tracker, parent_run_id = open_scored_context(run.study)
     score = score_selected_model(study, data, tracker, parent_run_id)
@@ -146,7 +128,7 @@ def main() -> int:
     if json_path:
         json_path.write_text(json.dumps({
             "args": {k: str(v) for k, v in vars(args).items()}, "stage1_s": stage1_s, "total_s": total_s,
-            "stage1_trials": len(run.study.trials), "refit_epochs": epochs,
+            "stage1_trials": len(run.study.trials),
             "refits": [{"trial": r.trial, "state": r.state, "epochs_run": r.epochs_run, "best_epoch": r.best_epoch,
                         "val_accuracy": r.val_accuracy, "n_params": r.n_params} for r in outcome.results],
             "selection": {"kind": selection.kind, "members": list(selection.members), "tta": selection.tta,

@@ -81,6 +81,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="then stage 2: `refit --top K` (full data, long training, ensembles, TTA; see `refit "
                      "--help`); the test split is scored once, after it")
     run.add_argument("--refit-epochs", type=int, metavar="N", help="`refit --epochs N` (default: refit's)")
+    run.add_argument("--refit-timeout", type=float, metavar="SECONDS",
+                     help="`refit --timeout SECONDS`: stage 2's wall-clock budget (epochs planned from measured speed)")
 
     spaces = commands.add_parser("spaces", help="list the shipped search spaces", formatter_class=fmt)
     _add_format_flag(spaces)
@@ -176,12 +178,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return _run_and_report(settings, space)
 
     if args.refit_top is None:
-        if args.refit_epochs is not None:
-            raise UsageError(f"--refit-epochs {args.refit_epochs} needs --refit-top K (how many trials to refit)")
+        for flag, value in (("--refit-epochs", args.refit_epochs), ("--refit-timeout", args.refit_timeout)):
+            if value is not None:
+                raise UsageError(f"{flag} {value:g} needs --refit-top K (how many trials to refit)")
         return stage1()
     from search._refit_cmd import run_then_refit
 
-    return run_then_refit(stage1, settings, refit_top=args.refit_top, refit_epochs=args.refit_epochs)
+    return run_then_refit(stage1, settings, refit_top=args.refit_top, refit_epochs=args.refit_epochs,
+                          refit_timeout=args.refit_timeout)
 
 
 def _engine_values(args: argparse.Namespace) -> dict[str, str]:

@@ -14,6 +14,7 @@ import contextlib
 import dataclasses
 import fcntl
 import signal
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
@@ -22,12 +23,14 @@ import optuna
 
 from fer_core.errors import ConfigError
 from search._paths import refit_dir
-from search._refit_checkpoint import RefitCheckpoint
+from search._refit_budget import RefitBudget
+from search._refit_checkpoint import TRAINING, RefitCheckpoint
 from search._refit_job import RefitJob, RefitResult
 from search._refit_options import RefitOptions
 from search._refit_progress import RefitProgress
 from search._refit_selection import Selection, record_selection, recorded_selection
 from search._selection import NoCompletedTrialError, completed_trials
+from search._study import CANDIDATE_ATTR
 
 if TYPE_CHECKING:
     from search._data import StudyData
@@ -72,6 +75,7 @@ def refit_study(study: optuna.Study, options: RefitOptions, *, progress_stream: 
     """
     from search._context import open_scored_context
 
+    started = time.monotonic()  # the --timeout clock
     previous_handler = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     try:
         trials = completed_trials(study)[: options.top]
@@ -82,7 +86,7 @@ def refit_study(study: optuna.Study, options: RefitOptions, *, progress_stream: 
         data = dataclasses.replace(data, train=data.splits.train)  # the full training split, not --subset
         progress = RefitProgress(len(trials), stream=progress_stream)
         with _refit_lock(study.study_name):
-            results = _run_refits(study, trials, data, tracker, parent_run_id, options, progress)
+            results = _run_refits(study, trials, data, tracker, parent_run_id, options, progress, started)
             return _select(study, results, data, tracker, parent_run_id, options, progress)
     finally:
         signal.signal(signal.SIGTERM, previous_handler)
@@ -90,12 +94,20 @@ def refit_study(study: optuna.Study, options: RefitOptions, *, progress_stream: 
 
 def _run_refits(study: optuna.Study, trials: list[optuna.trial.FrozenTrial], data: StudyData,
                 tracker: StudyTracker, parent_run_id: str, options: RefitOptions,
-                progress: RefitProgress) -> list[RefitResult]:
+                progress: RefitProgress, started: float) -> list[RefitResult]:
     seed = int((study.user_attrs.get("fer.settings") or {}).get("seed", 0))
+    budget = None
+    if options.timeout_s is not None:
+        budget = _budget(study, trials, data, options, seed, progress, deadline=started + options.timeout_s)
     results = []
     for trial in trials:
+        n_epochs, stop_at = options.epochs, None
+        if budget is not None and budget.has(trial.number):
+            plan = budget.plan(trial.number, options.epochs)
+            n_epochs, stop_at = plan.n_epochs, plan.stop_at
+            progress.message(f"Refit of trial #{trial.number}: {plan.describe()}.")
         job = RefitJob(trial, data, tracker, parent_run_id, _checkpoint(study.study_name, trial.number),
-                       n_epochs=options.epochs, patience=options.patience, seed=seed, progress=progress)
+                       n_epochs=n_epochs, patience=options.patience, seed=seed, progress=progress, stop_at=stop_at)
         try:
             results.append(job.run())
         except KeyboardInterrupt:
@@ -103,6 +115,29 @@ def _run_refits(study: optuna.Study, trials: list[optuna.trial.FrozenTrial], dat
                              "run the same command again to continue it.")
             raise
     return results
+
+
+def _budget(study: optuna.Study, trials: list[optuna.trial.FrozenTrial], data: StudyData, options: RefitOptions,
+            seed: int, progress: RefitProgress, *, deadline: float) -> RefitBudget:
+    """``--timeout``: times every refit that still has to train, so each can be given its share."""
+    from fer_core.evaluate import n_views
+    from search._candidates import resolve_candidate
+    from search._refit_budget import PendingRefit, RefitBudget, measure_speed
+
+    pending = []
+    for trial in trials:
+        state = _checkpoint(study.study_name, trial.number).load()
+        if state is not None and state.status != TRAINING:
+            continue  # finished: nothing left to train
+        progress.message(f"Timing trial #{trial.number}'s candidate for the --timeout plan ...")
+        candidate = resolve_candidate(trial.user_attrs[CANDIDATE_ATTR], max_epochs=options.epochs)
+        epochs_left = None if state is None else max(0, state.n_epochs - state.epochs_done)
+        pending.append(PendingRefit(trial.number, measure_speed(candidate, data, seed=seed + trial.number),
+                                    epochs_left))
+    splits = data.splits
+    return RefitBudget(deadline, pending, n_refits=len(trials), n_train=len(data.train),
+                       n_validation=len(splits.validation.labels), n_test=len(splits.test.labels),
+                       n_views=n_views(options.tta), ensemble_max=options.ensemble_max)
 
 
 # --- selection -------------------------------------------------------------------------------------------

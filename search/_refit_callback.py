@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import time
+
 import keras
 
 from search._refit_checkpoint import RefitCheckpoint, RefitState
@@ -31,11 +33,14 @@ class RefitCheckpointCallback(keras.callbacks.Callback):
         state: The committed state (updated and committed after every epoch).
         plateau: The ReduceLROnPlateau callback of a plateau schedule, or None.
         on_commit: Called after each commit (MLflow metrics, progress).
+        stop_at: ``time.monotonic()`` after which training stops at the end of the epoch (``--timeout``).
     """
 
     def __init__(self, checkpoint: RefitCheckpoint, state: RefitState, *,
-                 plateau: keras.callbacks.ReduceLROnPlateau | None, on_commit: EpochCommitted) -> None:
+                 plateau: keras.callbacks.ReduceLROnPlateau | None, on_commit: EpochCommitted,
+                 stop_at: float | None = None) -> None:
         super().__init__()
+        self.stop_at = stop_at
         self.checkpoint = checkpoint
         self.state = state
         self.plateau = plateau
@@ -75,6 +80,8 @@ class RefitCheckpointCallback(keras.callbacks.Callback):
         for name, value in metrics.items():
             state.history.setdefault(name, []).append(float(value))
         state.epochs_done = step
+        if self.stop_at is not None and not state.training_done and time.monotonic() >= self.stop_at:
+            state.timed_out = True
         self.checkpoint.commit(state)
         self.on_commit(step, metrics)
         if state.training_done:

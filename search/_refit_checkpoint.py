@@ -50,7 +50,8 @@ class RefitState:
         history: Metric name -> one value per finished epoch.
         weights_file / optimizer_file / best_weights_file: Files of this folder, by name.
         n_resumes: How many times the refit was continued after an interruption.
-        outcome: ``completed``, ``early_stopped`` or ``nan_loss`` once training ended.
+        outcome: ``completed``, ``early_stopped``, ``timeout`` or ``nan_loss`` once training ended.
+        timed_out: Stopped because its share of ``refit --timeout`` ran out (best weights kept).
         reason: Why it failed.
         model_uri / model_id: The MLflow model logged when complete.
         n_params: Trainable and non-trainable parameters of the model.
@@ -73,6 +74,7 @@ class RefitState:
     best_weights_file: str | None = None
     n_resumes: int = 0
     outcome: str | None = None
+    timed_out: bool = False
     reason: str | None = None
     model_uri: str | None = None
     model_id: str | None = None
@@ -81,8 +83,9 @@ class RefitState:
 
     @property
     def training_done(self) -> bool:
-        """No epoch is left to train: all ran, or early stopping's patience ran out."""
-        return self.epochs_done >= self.n_epochs or (self.epochs_done > 0 and self.n_stale >= self.patience)
+        """No epoch is left to train: all ran, early stopping's patience or the time share ran out."""
+        return (self.epochs_done >= self.n_epochs or self.timed_out
+                or (self.epochs_done > 0 and self.n_stale >= self.patience))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RefitState:

@@ -49,6 +49,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="test-time augmentation for selection and the test score")
     parser.add_argument("--ensemble-max", type=int, metavar="M", default=DEFAULT_ENSEMBLE_MAX,
                         help="largest ensemble (top-M average) tried; 1 = single models only")
+    parser.add_argument("--timeout", type=float, metavar="SECONDS",
+                        help="wall-clock budget of the refits, the selection and the test score: each refit not "
+                        "started yet is timed for a few seconds and gets as many epochs (at most --epochs) as fit "
+                        "its equal share of the time left; a refit stops after the epoch that ends its share")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -57,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     from search._study import load_existing_study, open_storage
 
     options = RefitOptions(top=args.top, epochs=args.epochs, patience=args.patience, tta=args.tta,
-                           ensemble_max=args.ensemble_max)
+                           ensemble_max=args.ensemble_max, timeout_s=args.timeout)
     study = load_existing_study(open_storage(args.storage or default_study_storage()), args.study)
     _refit_and_print(study, options)
     from search._test_score import recorded_test_score
@@ -68,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_then_refit(stage1: Callable[[], int], settings: StudySettings, *, refit_top: int,
-                   refit_epochs: int | None) -> int:
+                   refit_epochs: int | None, refit_timeout: float | None = None) -> int:
     """``run --refit-top``: stage 1 with its test score deferred, then the refit, then the test score once.
 
     Inside a ``--workers`` worker only stage 1 runs; the parent process refits after all workers end.
@@ -78,7 +82,8 @@ def run_then_refit(stage1: Callable[[], int], settings: StudySettings, *, refit_
     from search._test_score import deferred_test_score, recorded_test_score
     from search._workers import worker_label
 
-    options = RefitOptions(top=refit_top, epochs=refit_epochs or DEFAULT_EPOCHS)  # bad flags fail before stage 1
+    # Bad flags fail here, before stage 1; the --refit-timeout clock starts when stage 2 does.
+    options = RefitOptions(top=refit_top, epochs=refit_epochs or DEFAULT_EPOCHS, timeout_s=refit_timeout)
     with deferred_test_score():
         status = stage1()
     if status != 0 or worker_label():

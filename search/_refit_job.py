@@ -83,12 +83,14 @@ class RefitJob:
         patience: ``--patience`` (early stopping on validation accuracy; best weights are kept).
         seed: The study's seed (training uses seed + trial number, as the trial did).
         progress: Where progress is shown.
+        stop_at: ``time.monotonic()`` after which training stops at the end of its epoch (``--timeout``).
     """
 
     def __init__(self, trial: FrozenTrial, data: StudyData, tracker: StudyTracker, parent_run_id: str,
                  checkpoint: RefitCheckpoint, *, n_epochs: int, patience: int, seed: int,
-                 progress: RefitProgress) -> None:
+                 progress: RefitProgress, stop_at: float | None = None) -> None:
         self.trial = trial
+        self.stop_at = stop_at
         self.data = data
         self.tracker = tracker
         self.parent_run_id = parent_run_id
@@ -230,7 +232,8 @@ class RefitJob:
             self.tracker.log_metrics(state.run_id, epoch_metrics(metrics), step=epoch)
             self.progress.epoch(epoch, self.n_epochs, metrics.get("val_accuracy"), state.best_val_accuracy)
 
-        return RefitCheckpointCallback(self.checkpoint, state, plateau=plateau, on_commit=on_commit)
+        return RefitCheckpointCallback(self.checkpoint, state, plateau=plateau, on_commit=on_commit,
+                                       stop_at=self.stop_at)
 
     # --- the end -------------------------------------------------------------------------------------
     def _finish(self, state: RefitState, model: keras.Model) -> None:
@@ -243,7 +246,8 @@ class RefitJob:
         self.checkpoint.save_probabilities("none", probabilities)
         evaluation = evaluate_predictions(validation.labels, probabilities)
         state.val_accuracy = {"none": float(evaluation.accuracy)}
-        state.outcome = "early_stopped" if state.epochs_done < state.n_epochs else "completed"
+        state.outcome = ("completed" if state.epochs_done >= state.n_epochs
+                         else "timeout" if state.timed_out else "early_stopped")
         self.tracker.log_metrics(state.run_id, {
             "final_val_accuracy": evaluation.accuracy, "final_val_macro_f1": evaluation.macro_f1,
             "epochs_run": state.epochs_done, "best_epoch": state.best_epoch or 0, "n_params": state.n_params or 0,

@@ -19,6 +19,9 @@ class RefitOptions:
         patience: Early-stopping patience on validation accuracy (``--patience``).
         tta: Test-time augmentation used for selection and the test score (``--tta``: none, flip, ten_crop).
         ensemble_max: Largest ensemble tried (``--ensemble-max``; 1 = single models only).
+        timeout_s: Wall-clock budget in seconds of the refits, the selection and one test score
+            (``--timeout``); each refit's epochs (at most ``epochs``) are then planned from its measured
+            speed. None: no budget, every refit gets ``epochs``.
     """
 
     top: int = DEFAULT_TOP
@@ -26,6 +29,7 @@ class RefitOptions:
     patience: int = DEFAULT_PATIENCE
     tta: str = DEFAULT_TTA
     ensemble_max: int = DEFAULT_ENSEMBLE_MAX
+    timeout_s: float | None = None
 
     def __post_init__(self) -> None:
         from fer_core.evaluate import TTA_MODES  # imports Keras: only when options are actually built
@@ -34,5 +38,7 @@ class RefitOptions:
                             ("--ensemble-max", self.ensemble_max)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"{flag} must be an integer >= 1 (got {value!r})")
+        if self.timeout_s is not None and (isinstance(self.timeout_s, bool) or not self.timeout_s > 0):
+            raise ConfigError(f"--timeout must be a number of seconds > 0 (got {self.timeout_s!r})")
         if self.tta not in TTA_MODES:
             raise ConfigError(f"Unknown --tta {self.tta!r}; choose one of: {', '.join(TTA_MODES)}")

@@ -3,7 +3,7 @@
 from fer_core.evaluate._metrics import evaluate_predictions, row_normalize
 from fer_core.evaluate._predict import evaluate, predict_proba
 from fer_core.evaluate._result import PER_CLASS_COLUMNS, EvaluationResult
-from fer_core.evaluate._tta import TTA_MODES, tta_views
+from fer_core.evaluate._tta import TTA_MODES, n_views, tta_views
 
 __all__ = [
     "PER_CLASS_COLUMNS",
@@ -11,6 +11,7 @@ __all__ = [
     "EvaluationResult",
     "evaluate",
     "evaluate_predictions",
+    "n_views",
     "predict_proba",
     "row_normalize",
     "tta_views",
