@@ -43,7 +43,7 @@ def stage1(args: argparse.Namespace, csv: Path, timeout_s: float):
     settings = StudySettings(
         study_name="quality", space=args.space, data=str(csv), storage=f"sqlite:///{Path.cwd()}/mlruns/optuna.db",
         split="official", n_trials=MAX_TRIALS, max_epochs=args.stage1_epochs, timeout_s=timeout_s,
-        subset=args.subset, seed=args.seed, keep_top=args.top,
+        subset=args.subset, seed=args.seed, keep_top=args.top, defer_test=True,
     )
     return run_study(settings, load_space(args.space), progress_stream=sys.stdout)
 

@@ -166,7 +166,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         raise UsageError(f"--workers must be >= 1 (got {args.workers})")
     settings = _settings(args, space_name=args.space, n_trials=args.trials, max_epochs=args.epochs,
                          timeout_s=args.timeout, keep_top=args.keep_top, heartbeat_s=args.heartbeat,
-                         **_engine_values(args))
+                         defer_test=args.refit_top is not None, **_engine_values(args))
     if settings.engine == "keras-tuner":
         from search._kt_engine import check_keras_tuner_run
 

@@ -50,9 +50,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ensemble-max", type=int, metavar="M", default=DEFAULT_ENSEMBLE_MAX,
                         help="largest ensemble (top-M average) tried; 1 = single models only")
     parser.add_argument("--timeout", type=float, metavar="SECONDS",
-                        help="wall-clock budget of the refits, the selection and the test score: each refit not "
-                        "started yet is timed for a few seconds and gets as many epochs (at most --epochs) as fit "
-                        "its equal share of the time left; a refit stops after the epoch that ends its share")
+                        help="wall-clock budget of stage 2 (refits, selection, the one test score after it): "
+                        "each refit not started yet is timed for a few seconds and gets as many epochs (at most "
+                        "--epochs) as fit its equal share of the time left; a refit stops after the epoch that "
+                        "ends its share")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -79,13 +80,12 @@ def run_then_refit(stage1: Callable[[], int], settings: StudySettings, *, refit_
     Stage 1 interrupted or unfinished (``--timeout``): no refit, no test score; the same command resumes.
     """
     from search._study import load_existing_study, n_counted, open_storage
-    from search._test_score import deferred_test_score, recorded_test_score
+    from search._test_score import recorded_test_score
     from search._workers import worker_label
 
     # Bad flags fail here, before stage 1; the --refit-timeout clock starts when stage 2 does.
     options = RefitOptions(top=refit_top, epochs=refit_epochs or DEFAULT_EPOCHS, timeout_s=refit_timeout)
-    with deferred_test_score():
-        status = stage1()
+    status = stage1()  # its settings defer the test score (defer_test): the refit's selection is scored
     if status != 0 or worker_label():
         return status
     study = load_existing_study(open_storage(settings.storage), settings.study_name)

@@ -97,7 +97,8 @@ def _run_study(settings: StudySettings, source: CandidateSource, progress_stream
         score, newly_scored = recorded_test_score(study), False
         last_worker = st.n_running(study) == 0
         finished = st.n_counted(study) >= settings.n_trials
-        if last_worker and finished and not interrupted and score is None and _has_complete(study):
+        scorable = last_worker and finished and not interrupted and score is None and _has_complete(study)
+        if scorable and not settings.defer_test:  # defer_test: stage 2 selects; the test split waits for it
             score, newly_scored = score_selected_model(study, data, tracker, parent_run_id), True
         elif last_worker and not finished and not interrupted and score is None:
             progress.message(f"{st.n_counted(study)} of {settings.n_trials} trials finished: the test split is "
@@ -175,7 +176,7 @@ def _open_parent_run(study: optuna.Study, tracker: StudyTracker, settings: Study
         study.set_user_attr(st.PARENT_RUN_ATTR, run_id)
         study.set_user_attr(st.EXPERIMENT_ATTR, tracker.experiment_id)
         study.set_user_attr(st.SETTINGS_ATTR, settings.to_dict())
-        unlogged = ("n_trials", "timeout_s") + (("tuner",) if settings.engine != KERAS_TUNER else ())
+        unlogged = ("n_trials", "timeout_s", "defer_test") + (("tuner",) if settings.engine != KERAS_TUNER else ())
         tracker.log_params(run_id, {f"search.{k}": v for k, v in settings.to_dict().items() if k not in unlogged})
         tracker.log_params(run_id, {f"data.{k}": v for k, v in data.describe().items()})
         tracker.log_params(run_id, {f"fingerprint.{k}": v for k, v in data.fingerprints.items()})

@@ -49,6 +49,8 @@ class StudySettings:
             trials; the Optuna study still records them). Keras Tuner trains as long as its oracle
             says, so it needs ``pruner="none"``.
         tuner: The Keras Tuner oracle (``hyperband``, ``bayesian`` or ``random``); used by keras-tuner only.
+        defer_test: Do not score the test split when the study completes: a later stage selects the final
+            model and scores it once (``run --refit-top``).
     """
 
     study_name: str
@@ -67,6 +69,7 @@ class StudySettings:
     heartbeat_s: int = 30
     engine: str = "optuna"
     tuner: str = "hyperband"
+    defer_test: bool = False
 
     def __post_init__(self) -> None:
         _check(self.n_trials >= 1, "--trials", self.n_trials, "must be >= 1")

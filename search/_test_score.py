@@ -6,9 +6,6 @@ recorded as a re-score on the study's parent run.
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -61,22 +58,6 @@ class TestScore:
         return text + (f" with {self.tta} TTA" if self.tta != "none" else "")
 
 
-_DEFERRED: contextvars.ContextVar[bool] = contextvars.ContextVar("fer_test_score_deferred", default=False)
-
-
-@contextlib.contextmanager
-def deferred_test_score() -> Iterator[None]:
-    """Inside, ``score_selected_model`` scores nothing and returns None.
-
-    ``run --refit-top`` runs stage 1 inside it: the test split waits until the refit has selected.
-    """
-    token = _DEFERRED.set(True)
-    try:
-        yield
-    finally:
-        _DEFERRED.reset(token)
-
-
 def recorded_test_score(study: optuna.Study) -> TestScore | None:
     """The test score stored on the study, if it was scored."""
     attr = study.user_attrs.get(st.TEST_SCORE_ATTR)
@@ -85,18 +66,15 @@ def recorded_test_score(study: optuna.Study) -> TestScore | None:
 
 def score_selected_model(
     study: optuna.Study, data: StudyData, tracker: StudyTracker, parent_run_id: str, *, force: bool = False
-) -> TestScore | None:
+) -> TestScore:
     """Scores the selected model on the test split and records it on the study and parent run.
 
     The selected model is the one stage 2 recorded (``fer.selected``: a refit model or an ensemble,
-    scored with the TTA its selection used), else the best stage-1 trial's. Returns None, scoring
-    nothing, inside ``deferred_test_score()``.
+    scored with the TTA its selection used), else the best stage-1 trial's.
 
     Raises:
         AlreadyScoredError: The study was scored before and ``force`` is False.
     """
-    if _DEFERRED.get():
-        return None
     previous = recorded_test_score(study)
     if previous is not None and not force:
         raise AlreadyScoredError(

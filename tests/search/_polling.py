@@ -9,8 +9,14 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
+import subprocess
+import time
+from collections.abc import Callable
+from typing import TypeVar
 
 from search._paths import STUDY_DB_NAME, mlruns_dir
+
+T = TypeVar("T")
 
 _RUNNING_WITH_EPOCHS = (
     "SELECT t.trial_id, t.number FROM trials t JOIN studies s ON t.study_id = s.study_id "
@@ -35,3 +41,21 @@ def running_trials_with_epochs(study_name: str) -> dict[int, dict[str, object]]:
 def _user_attrs(db: sqlite3.Connection, trial_id: int) -> dict[str, object]:
     rows = db.execute("SELECT key, value_json FROM trial_user_attributes WHERE trial_id = ?", (trial_id,))
     return {key: json.loads(value) for key, value in rows}
+
+
+def wait_while_running(process: subprocess.Popen, ready: Callable[[], T], *, what: str, timeout: float = 240) -> T:
+    """Polls ``ready()`` until it returns something truthy, and returns that.
+
+    Fails with the process's output if it ends first (it cannot be interrupted any more), or when
+    ``timeout`` seconds pass without ``what`` happening.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            output = process.stdout.read() if process.stdout else ""
+            raise AssertionError(f"the process ended before {what}: {process.returncode}\n{output}")
+        value = ready()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"{what} did not happen within {timeout:.0f} s")

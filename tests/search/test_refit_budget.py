@@ -16,7 +16,7 @@ from search._paths import default_study_storage, default_tracking_uri, refit_dir
 from search._refit_budget import CandidateSpeed, PendingRefit, RefitBudget, plan_epochs
 from search._refit_options import RefitOptions
 from search._refit_selection import recorded_selection
-from search._test_score import deferred_test_score
+from tests.search._stage1 import run_stage1_deferred
 
 SPEED = CandidateSpeed(train_images_per_s=1000.0, predict_images_per_s=2000.0)
 N_TRAIN, N_VALIDATION = 10_000, 2_000
@@ -75,12 +75,6 @@ def test_timeout_is_validated(workdir: Path, capsys) -> None:
 
 
 # --- with real training ----------------------------------------------------------------------------------
-def _stage1(csv: Path, study: str) -> None:
-    with deferred_test_score():
-        assert main(["run", "--space", "smoke", "--data", str(csv), "--study", study, "--trials", "2",
-                     "--epochs", "2", "--pruner", "none", "--seed", "1"]) == 0
-
-
 def _refit_runs(study_name: str) -> list:
     study = optuna.load_study(study_name=study_name, storage=default_study_storage())
     client = MlflowClient(default_tracking_uri())
@@ -92,7 +86,7 @@ def _refit_runs(study_name: str) -> list:
 
 @pytest.mark.integration
 def test_refit_timeout_plans_epochs_that_fill_the_budget(workdir: Path, small_csv: Path, capsys) -> None:
-    _stage1(small_csv, "budget")
+    run_stage1_deferred(small_csv, "budget", 2)
     capsys.readouterr()
     timeout = 30.0
     started = time.perf_counter()
@@ -114,7 +108,7 @@ def test_refit_timeout_plans_epochs_that_fill_the_budget(workdir: Path, small_cs
 @pytest.mark.integration
 def test_a_refit_stops_at_the_end_of_its_share_when_epochs_are_slower_than_measured(
         workdir: Path, small_csv: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
-    _stage1(small_csv, "slow")
+    run_stage1_deferred(small_csv, "slow", 2)
     # The plan believes epochs take 10 ms, so it plans far more than fit: the share's end must stop the refit.
     monkeypatch.setattr(CandidateSpeed, "epoch_seconds", lambda self, n_train, n_validation: 0.01)
     assert main(["refit", "--study", "slow", "--top", "1", "--epochs", "100000", "--patience", "100000",

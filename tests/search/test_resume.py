@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import optuna
@@ -14,7 +13,7 @@ import pytest
 from mlflow import MlflowClient
 
 from search._paths import default_study_storage, default_tracking_uri
-from tests.search._polling import running_trials_with_epochs
+from tests.search._polling import running_trials_with_epochs, wait_while_running
 
 pytestmark = pytest.mark.integration
 
@@ -26,19 +25,6 @@ def _command(csv: Path, study: str) -> list[str]:
             "--trials", str(N_TRIALS), "--epochs", "10", "--pruner", "none"]
 
 
-def _wait_for_epoch_of_running_trial(study_name: str, process: subprocess.Popen, timeout: float = 240) -> None:
-    """Returns once a RUNNING trial of the study has reported at least one epoch."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            output = process.stdout.read() if process.stdout else ""
-            raise AssertionError(f"the search ended before it could be interrupted: {process.returncode}\n{output}")
-        if running_trials_with_epochs(study_name):
-            return
-        time.sleep(0.1)
-    raise AssertionError("no trial reported an epoch in time")
-
-
 def _interrupt_then_resume(csv: Path, study_name: str, sig: int) -> optuna.Study:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     # As from a shell: SIGINT at its default. An ignored SIGINT is inherited across exec, and something
@@ -46,7 +32,8 @@ def _interrupt_then_resume(csv: Path, study_name: str, sig: int) -> optuna.Study
     process = subprocess.Popen(_command(csv, study_name), env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True,
                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    _wait_for_epoch_of_running_trial(study_name, process)
+    wait_while_running(process, lambda: running_trials_with_epochs(study_name),
+                       what="a running trial reported an epoch")
     process.send_signal(sig)
     output, _ = process.communicate(timeout=120)
     if sig in (signal.SIGINT, signal.SIGTERM):
