@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 DEFAULT_MODEL_URI = "models:/fer-emotion@champion"
 MLFLOW_URI_PREFIXES = ("models:/", "runs:/")
 FORMATS = ("table", "json", "csv")
+TTA_CHOICES = ("auto", "none", "flip", "ten_crop")
+"""``auto``: the mode a registered version was test-scored with (its ``tta`` tag), else none."""
 _BYTES_PER_MB = 1024 * 1024
 
 EXAMPLES = """\
@@ -54,6 +56,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--margin", type=_fraction, default=0.1,
                         help="border added around each detected face, as a fraction of its box")
     parser.add_argument("--batch-size", type=_positive_int, default=64, help="faces per model call")
+    parser.add_argument("--tta", choices=TTA_CHOICES, default="auto",
+                        help="test-time augmentation of each face; auto: the mode a registered model version "
+                        "(models:/name@alias, models:/name/N) was selected and test-scored with (its `tta` "
+                        "tag, set by promote), none for other models")
     parser.add_argument("--max-pixels", type=_positive_int, default=40_000_000,
                         help="larger images (width x height, read from the header) are refused undecoded")
     parser.add_argument("--max-file-mb", type=_positive_float, default=100.0,
@@ -72,9 +78,13 @@ def run(args: argparse.Namespace) -> int:
         )
     detector = None if args.no_detect else HaarFaceDetector()
     limits = ReadLimits(max_pixels=args.max_pixels, max_bytes=int(args.max_file_mb * _BYTES_PER_MB))
-    predictor = EmotionPredictor(load_prediction_model(args.model), detector=detector, margin=args.margin,
-                                 batch_size=args.batch_size, limits=limits,
-                                 keep_colour=args.annotate is not None)
+    model = load_prediction_model(args.model)
+    tta = resolve_tta(args.model, args.tta)
+    if args.tta == "auto" and tta != "none":
+        print(f"Test-time augmentation: {tta} (the mode {args.model} was test-scored with; --tta none to "
+              "turn it off)", file=sys.stderr)
+    predictor = EmotionPredictor(model, detector=detector, margin=args.margin, batch_size=args.batch_size,
+                                 limits=limits, keep_colour=args.annotate is not None, tta=tta)
     printer = _Printer(args.format)
     tally = _Tally(n_skipped=listing.n_skipped)
     for result in predictor.predict_files(listing.files):
@@ -109,6 +119,31 @@ def load_prediction_model(spec: str) -> keras.Model:
         f"--model must be an MLflow model URI (models:/name@alias, models:/name/1, runs:/<id>/model, "
         f"models:/m-<id>) or a .keras file (got {spec!r})"
     )
+
+
+def resolve_tta(spec: str, requested: str) -> str:
+    """``--tta``: as given, or for ``auto`` the ``tta`` tag of the registered version ``spec`` names."""
+    if requested != "auto":
+        return requested
+    version = _registered_version(spec)
+    return version.tags.get("tta", "none") if version is not None else "none"
+
+
+def _registered_version(spec: str) -> Any:
+    """The registry's ModelVersion for ``models:/name@alias`` or ``models:/name/N``; None for other specs."""
+    if not spec.startswith("models:/") or spec.startswith("models:/m-"):
+        return None
+    from mlflow import MlflowClient
+
+    from search._paths import default_tracking_uri
+
+    name_and_ref = spec.removeprefix("models:/")
+    client = MlflowClient(default_tracking_uri())
+    if "@" in name_and_ref:
+        name, alias = name_and_ref.split("@", 1)
+        return client.get_model_version_by_alias(name, alias)
+    name, _, version = name_and_ref.rpartition("/")
+    return client.get_model_version(name, version) if name and version.isdigit() else None
 
 
 def _load_mlflow_model(uri: str) -> keras.Model:

@@ -32,6 +32,7 @@ from search._report_figures import (
 )
 from search._report_html import render_page
 from search._report_model import SelectedModelScore, selected_model_score
+from search._report_refits import refit_section
 from search._report_section import Section, SectionContent, SectionUnavailable
 from search._selection import leaderboard, state_counts
 from search._test_score import recorded_test_score
@@ -175,8 +176,8 @@ def _test_score(context: ReportContext) -> SectionContent:
             f"(or with `python -m search test --study {context.study.study_name}`)."
         )
     table = pd.DataFrame({"value": [
-        f"#{score.trial}", f"{score.accuracy:.4f}", f"{score.macro_f1:.4f}", score.scored_at, str(score.n_scores),
-    ]}, index=pd.Index(["trial", "test accuracy", "test macro-F1", "scored at", "times scored"], name="score"))
+        score.describe(), f"{score.accuracy:.4f}", f"{score.macro_f1:.4f}", score.scored_at, str(score.n_scores),
+    ]}, index=pd.Index(["model", "test accuracy", "test macro-F1", "scored at", "times scored"], name="score"))
     caption = "The selected model's one-time score on the test split."
     if score.n_scores > 1:
         caption += f" The study was re-scored ({score.n_scores} scores in all, each recorded on its run)."
@@ -230,6 +231,7 @@ SECTIONS: tuple[tuple[str, Callable[[ReportContext], SectionContent]], ...] = (
     ("Summary", _summary),
     ("Test score", _test_score),
     ("Leaderboard", _leaderboard),
+    ("Stage 2: refits and selection", refit_section),
     ("Optimization history", lambda context: optimization_history(context.study)),
     ("Learning curves (intermediate values)", lambda context: learning_curves(context.study)),
     ("Parameter importances", lambda context: param_importances(context.study)),

@@ -12,6 +12,7 @@ import numpy as np
 from fer_core.emotions import EMOTIONS, IMAGE_SHAPE, N_CLASSES
 from fer_core.errors import ConfigError, FerError
 from fer_core.evaluate import predict_proba
+from fer_core.evaluate._tta import check_tta
 from fer_core.predict._box import Box
 from fer_core.predict._crop import DEFAULT_MARGIN, check_margin
 from fer_core.predict._inputs import InputFile
@@ -94,13 +95,17 @@ class EmotionPredictor:
         batch_size: Faces per model call; crops of several photos share a batch.
         limits: File-size and pixel limits checked before decoding.
         keep_colour: Keep each photo's colour pixels in its result (for drawing annotations).
+        tta: Test-time augmentation of every face (``none``, ``flip``, ``ten_crop``): use the mode the
+            model was selected and test-scored with.
     """
 
     def __init__(
         self, model: keras.Model, *, detector: FaceDetector | None, margin: float = DEFAULT_MARGIN,
         batch_size: int = DEFAULT_BATCH_SIZE, limits: ReadLimits = ReadLimits(), keep_colour: bool = False,
+        tta: str = "none",
     ) -> None:
         check_model_io(model)
+        check_tta(tta)
         if isinstance(batch_size, bool) or not isinstance(batch_size, Integral) or batch_size < 1:
             raise ConfigError(f"batch_size must be an integer >= 1 (got {batch_size!r})")
         self.model = model
@@ -109,6 +114,7 @@ class EmotionPredictor:
         self.batch_size = int(batch_size)
         self.limits = limits
         self.keep_colour = keep_colour
+        self.tta = tta
 
     def predict_files(self, files: Iterable[InputFile]) -> Iterator[PhotoResult]:
         """One result per file, in input order; a bad file gives a ``PhotoFailure`` and the rest go on."""
@@ -151,7 +157,7 @@ class EmotionPredictor:
         if not located:
             return np.empty((0, N_CLASSES), dtype=np.float32)
         crops = np.concatenate([regions.crops for regions in located])
-        return predict_proba(self.model, crops, batch_size=self.batch_size)
+        return predict_proba(self.model, crops, batch_size=self.batch_size, tta=self.tta)
 
 
 def check_model_io(model: keras.Model) -> None:

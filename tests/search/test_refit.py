@@ -11,7 +11,9 @@ import numpy as np
 import optuna
 import pytest
 from mlflow import MlflowClient
+from PIL import Image
 
+from fer_core.emotions import EMOTIONS
 from fer_core.errors import ConfigError
 from fer_core.evaluate import predict_proba
 from fer_core.model import build_model, get_preset
@@ -24,8 +26,10 @@ from search._refit_checkpoint import RefitCheckpoint
 from search._refit_options import RefitOptions
 from search._refit_progress import RefitProgress
 from search._refit_selection import recorded_selection
+from search._report import build_report
 from search._selection import completed_trials
-from search._test_score import deferred_test_score, recorded_test_score
+from search._test_score import recorded_test_score
+from tests.search._stage1 import run_stage1_deferred
 
 pytestmark = pytest.mark.integration
 
@@ -108,6 +112,27 @@ def test_run_refit_top_chains_stage_two_then_scores_once_and_promotes(
     expected = np.mean([m.predict_on_batch(faces) for m in members], axis=0)
     np.testing.assert_allclose(champion.predict_on_batch(faces), expected, atol=1e-5)
 
+    # predict applies the TTA the champion was selected and test-scored with, unless told otherwise.
+    photo = workdir / "face.png"
+    Image.fromarray(faces[0, ..., 0]).save(photo)
+    capsys.readouterr()
+    answers = {}
+    for flags in ([], ["--tta", "none"]):
+        assert main(["predict", str(photo), "--no-detect", "--format", "json", *flags]) == 0
+        output = capsys.readouterr()
+        assert ("Test-time augmentation: flip" in output.err) == (not flags)
+        answers[tuple(flags)] = json.loads(output.out)[0]["probabilities"]
+    flipped = predict_proba(champion, faces[:1], tta="flip")[0]
+    probabilities = {emotion: float(p) for emotion, p in zip(EMOTIONS, flipped)}
+    assert answers[()] == pytest.approx(probabilities, abs=1e-5)
+    assert answers[()] != pytest.approx(answers[("--tta", "none")], abs=1e-7)
+
+    # The report shows stage 2: every refit and what selection chose.
+    report = build_report(_load("two"))
+    assert "Stage 2: refits and selection" not in report.notes
+    assert "Selected on validation: ensemble of trials" in report.html
+    assert all(f"#{trial}" in report.html for trial in runs)
+
 
 def _load_model(run_id: str, client: MlflowClient) -> object:
     model_id = client.get_run(run_id).data.tags["fer.model_id"]
@@ -116,8 +141,7 @@ def _load_model(run_id: str, client: MlflowClient) -> object:
 
 def test_interrupted_refit_resumes_from_its_checkpoint_then_test_scores_once(
         workdir: Path, small_csv: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
-    with deferred_test_score():  # stage 1 as `run --refit-top` runs it: the test split waits
-        assert main(_stage1(small_csv, "resume", 2)) == 0
+    run_stage1_deferred(small_csv, "resume", 2)  # as `run --refit-top` runs it: the test split waits
     assert recorded_test_score(_load("resume")) is None
     refit = ["refit", "--study", "resume", "--top", "1", "--epochs", str(EPOCHS), "--tta", "none"]
 

@@ -149,7 +149,9 @@ def test_one_trial_report_says_which_figures_need_more_trials(stages: Stages) ->
         assert "at least 2 completed trials (this study has 1)" in page.note(title)
         assert not page.figures(title)
     assert page.figures("Optimization history") and page.figures("Slice plots")
-    assert "2 section(s) shown as notes: Parameter importances, Parallel coordinates" in page.stdout
+    assert "No refit yet" in page.note("Stage 2: refits and selection")
+    assert ("3 section(s) shown as notes: Stage 2: refits and selection, Parameter importances, "
+            "Parallel coordinates") in page.stdout
 
 
 @pytest.mark.integration
