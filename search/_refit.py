@@ -131,9 +131,9 @@ def _budget(study: optuna.Study, trials: list[optuna.trial.FrozenTrial], data: S
             continue  # finished: nothing left to train
         progress.message(f"Timing trial #{trial.number}'s candidate for the --timeout plan ...")
         candidate = resolve_candidate(trial.user_attrs[CANDIDATE_ATTR], max_epochs=options.epochs)
-        epochs_left = None if state is None else max(0, state.n_epochs - state.epochs_done)
-        pending.append(PendingRefit(trial.number, measure_speed(candidate, data, seed=seed + trial.number),
-                                    epochs_left))
+        speed = measure_speed(candidate, data, seed=seed + trial.number)
+        pending.append(PendingRefit(trial.number, speed) if state is None
+                       else PendingRefit(trial.number, speed, state.n_epochs, state.epochs_done))
     splits = data.splits
     return RefitBudget(deadline, pending, n_refits=len(trials), n_train=len(data.train),
                        n_validation=len(splits.validation.labels), n_test=len(splits.test.labels),

@@ -97,11 +97,24 @@ class EpochPlan:
 
 @dataclass(frozen=True)
 class PendingRefit:
-    """A refit that still has to train: ``epochs_left`` is None for one not started yet."""
+    """A refit that still has to train.
+
+    Args:
+        trial: The stage-1 trial it refits.
+        speed: Its measured speed.
+        planned_epochs: The epochs it was started with (None: not started yet, to be planned).
+        epochs_done: Epochs it has already checkpointed.
+    """
 
     trial: int
     speed: CandidateSpeed
-    epochs_left: int | None
+    planned_epochs: int | None = None
+    epochs_done: int = 0
+
+    @property
+    def epochs_left(self) -> int:
+        """Epochs a started refit still has to run (0 for one not started: its plan is still open)."""
+        return 0 if self.planned_epochs is None else max(0, self.planned_epochs - self.epochs_done)
 
 
 class RefitBudget:
@@ -133,14 +146,14 @@ class RefitBudget:
         """The next refit's epochs (a new one) or its deadline (one continued from a checkpoint)."""
         pending = self._pending.pop(trial)
         epoch_s = pending.speed.epoch_seconds(self._n_train, self._n_validation)
-        later = sum((p.epochs_left or 0) * p.speed.epoch_seconds(self._n_train, self._n_validation)
+        later = sum(p.epochs_left * p.speed.epoch_seconds(self._n_train, self._n_validation)
                     for p in self._pending.values())
         reserve = self.reserve_s + later
-        if pending.epochs_left is not None:  # continued: its length was planned when it started
+        if pending.planned_epochs is not None:  # continued: its length was planned when it started
             stop_at = max(self.deadline - reserve, time.monotonic() + epoch_s)
-            return EpochPlan(n_epochs=pending.epochs_left, epoch_s=epoch_s,
+            return EpochPlan(n_epochs=pending.planned_epochs, epoch_s=epoch_s,
                              share_s=pending.epochs_left * epoch_s, stop_at=stop_at)
-        n_unstarted = 1 + sum(p.epochs_left is None for p in self._pending.values())
+        n_unstarted = 1 + sum(p.planned_epochs is None for p in self._pending.values())
         return plan_epochs(deadline=self.deadline, speed=pending.speed, n_train=self._n_train,
                            n_validation=self._n_validation, reserve_s=reserve, n_unstarted=n_unstarted,
                            max_epochs=max_epochs)

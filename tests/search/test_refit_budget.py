@@ -15,6 +15,7 @@ from search import main
 from search._paths import default_study_storage, default_tracking_uri, refit_dir
 from search._refit_budget import CandidateSpeed, PendingRefit, RefitBudget, plan_epochs
 from search._refit_options import RefitOptions
+from search._refit_progress import RefitProgress
 from search._refit_selection import recorded_selection
 from tests.search._stage1 import run_stage1_deferred
 
@@ -50,17 +51,17 @@ def test_planned_epochs_stay_between_one_and_max_epochs() -> None:
 
 def test_a_continued_refit_keeps_its_epochs_and_the_next_refit_plans_around_it() -> None:
     now = time.monotonic()
-    budget = RefitBudget(now + 2000, [PendingRefit(3, SPEED, epochs_left=10), PendingRefit(5, SPEED, None)],
+    budget = RefitBudget(now + 2000, [PendingRefit(3, SPEED, planned_epochs=12, epochs_done=2), PendingRefit(5, SPEED)],
                          n_refits=2, n_train=N_TRAIN, n_validation=N_VALIDATION, n_test=2000, n_views=2,
                          ensemble_max=2)
     assert budget.has(3) and budget.has(5) and not budget.has(4)
     continued = budget.plan(3, max_epochs=500)
-    assert continued.n_epochs == 10 and not budget.has(3)
+    assert continued.n_epochs == 12 and not budget.has(3)  # the length it was started with (the checkpoint's)
     fresh = budget.plan(5, max_epochs=500)
     expected_share = 2000 - budget.reserve_s  # the continued refit is planned before it: not reserved
     assert fresh.share_s == pytest.approx(expected_share, abs=2)
 
-    budget = RefitBudget(now + 2000, [PendingRefit(5, SPEED, None), PendingRefit(3, SPEED, epochs_left=10)],
+    budget = RefitBudget(now + 2000, [PendingRefit(5, SPEED), PendingRefit(3, SPEED, planned_epochs=12, epochs_done=2)],
                          n_refits=2, n_train=N_TRAIN, n_validation=N_VALIDATION, n_test=2000, n_views=2,
                          ensemble_max=2)
     first = budget.plan(5, max_epochs=500)  # the continued refit runs after it: its 10 epochs are reserved
@@ -119,3 +120,30 @@ def test_a_refit_stops_at_the_end_of_its_share_when_epochs_are_slower_than_measu
     trial = int(run.data.tags["fer.refit_of"])
     state = json.loads((refit_dir("slow") / f"trial_{trial}" / "state.json").read_text())
     assert state["timed_out"] is True and 1 <= state["epochs_done"] < planned
+
+
+@pytest.mark.integration
+def test_an_interrupted_budgeted_refit_continues_with_the_epochs_it_was_planned_with(
+        workdir: Path, small_csv: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    run_stage1_deferred(small_csv, "resume-budget", 2)
+    refit = ["refit", "--study", "resume-budget", "--top", "1", "--epochs", "1000", "--patience", "1000",
+             "--tta", "none", "--timeout", "20"]
+    original_epoch = RefitProgress.epoch
+
+    def interrupt_after_first_epoch(self, epoch, *args) -> None:
+        original_epoch(self, epoch, *args)
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(RefitProgress, "epoch", interrupt_after_first_epoch)
+        assert main(refit) == 130
+    (run,) = _refit_runs("resume-budget")
+    planned = int(run.data.params["refit.epochs"])
+    assert planned > 1
+    capsys.readouterr()
+
+    assert main(refit) == 0  # a new --timeout clock; the refit keeps its planned length
+    assert "continues from its checkpoint after epoch 1" in capsys.readouterr().err
+    (resumed,) = _refit_runs("resume-budget")
+    assert resumed.info.run_id == run.info.run_id and resumed.data.tags["fer.state"] == "complete"
+    assert resumed.data.params["refit.epochs"] == str(planned)
