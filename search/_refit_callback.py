@@ -8,9 +8,8 @@ plateau callback's counters and the optimizer's variables when training starts a
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import time
+from collections.abc import Callable
 
 import keras
 
