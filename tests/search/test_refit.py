@@ -24,11 +24,11 @@ from search._ensemble import EnsembleChoice
 from search._paths import default_study_storage, default_tracking_uri, refit_dir
 from search._refit_checkpoint import RefitCheckpoint
 from search._refit_options import RefitOptions
-from search._refit_progress import RefitProgress
 from search._refit_selection import recorded_selection
 from search._report import build_report
 from search._selection import completed_trials
 from search._test_score import recorded_test_score
+from tests.search._interrupt import refit_interrupted_after_first_epoch
 from tests.search._stage1 import run_stage1_deferred
 
 pytestmark = pytest.mark.integration
@@ -145,14 +145,7 @@ def test_interrupted_refit_resumes_from_its_checkpoint_then_test_scores_once(
     assert recorded_test_score(_load("resume")) is None
     refit = ["refit", "--study", "resume", "--top", "1", "--epochs", str(EPOCHS), "--tta", "none"]
 
-    original_epoch = RefitProgress.epoch
-
-    def interrupt_after_first_epoch(self, epoch, *args) -> None:
-        original_epoch(self, epoch, *args)
-        raise KeyboardInterrupt
-
-    with monkeypatch.context() as patch:
-        patch.setattr(RefitProgress, "epoch", interrupt_after_first_epoch)
+    with refit_interrupted_after_first_epoch(monkeypatch):
         assert main(refit) == 130
     assert "keeps its last finished epoch" in capsys.readouterr().err
 

@@ -15,8 +15,8 @@ from search import main
 from search._paths import default_study_storage, default_tracking_uri, refit_dir
 from search._refit_budget import CandidateSpeed, PendingRefit, RefitBudget, plan_epochs
 from search._refit_options import RefitOptions
-from search._refit_progress import RefitProgress
 from search._refit_selection import recorded_selection
+from tests.search._interrupt import refit_interrupted_after_first_epoch
 from tests.search._stage1 import run_stage1_deferred
 
 SPEED = CandidateSpeed(train_images_per_s=1000.0, predict_images_per_s=2000.0)
@@ -128,14 +128,7 @@ def test_an_interrupted_budgeted_refit_continues_with_the_epochs_it_was_planned_
     run_stage1_deferred(small_csv, "resume-budget", 2)
     refit = ["refit", "--study", "resume-budget", "--top", "1", "--epochs", "1000", "--patience", "1000",
              "--tta", "none", "--timeout", "20"]
-    original_epoch = RefitProgress.epoch
-
-    def interrupt_after_first_epoch(self, epoch, *args) -> None:
-        original_epoch(self, epoch, *args)
-        raise KeyboardInterrupt
-
-    with monkeypatch.context() as patch:
-        patch.setattr(RefitProgress, "epoch", interrupt_after_first_epoch)
+    with refit_interrupted_after_first_epoch(monkeypatch):
         assert main(refit) == 130
     (run,) = _refit_runs("resume-budget")
     planned = int(run.data.params["refit.epochs"])
