@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from pathlib import Path
@@ -26,6 +27,28 @@ def quiet_start() -> None:
     from search._cli import _quiet_libraries
 
     _quiet_libraries()
+
+
+def study_bench_parser(doc: str | None) -> argparse.ArgumentParser:
+    """A benchmark's parser with the flags every search benchmark takes: --csv, --space, --json."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--csv", help="FER2013 CSV (default: $FER2013_CSV or ../shared/data/fer2013)")
+    parser.add_argument("--space", default="compact")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    return parser
+
+
+def parse_and_start(parser: argparse.ArgumentParser) -> tuple[argparse.Namespace, Path]:
+    """Parses the flags, finds FER2013 (or exits 2) and quiets start-up; returns the flags and the CSV.
+
+    ``--json`` is made absolute first: the benchmarks run each study in a working directory of its own.
+    """
+    args = parser.parse_args()
+    if args.json:
+        args.json = args.json.resolve()
+    csv = fer2013_or_exit(args.csv)
+    quiet_start()
+    return args, csv
 
 
 class CandidateList:

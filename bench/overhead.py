@@ -15,7 +15,6 @@ Usage: ``python bench/overhead.py [--csv PATH] [--space compact] [--n-trials 4] 
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import sys
@@ -25,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _study_bench import CandidateList, fer2013_or_exit, quiet_start  # noqa: E402
+from _study_bench import CandidateList, parse_and_start, study_bench_parser  # noqa: E402
 
 MAX_OVERHEAD = 0.03
 
@@ -53,18 +52,11 @@ def bare_trial(candidate: dict, data, epochs: int, seed: int) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--csv", help="FER2013 CSV (default: $FER2013_CSV or ../shared/data/fer2013)")
-    parser.add_argument("--space", default="compact")
+    parser = study_bench_parser(__doc__)
     parser.add_argument("--n-trials", type=int, default=4)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--train-images", type=int, default=4000)
-    parser.add_argument("--json", type=Path, help="also write the results here")
-    args = parser.parse_args()
-    if args.json:
-        args.json = args.json.resolve()  # the benchmark changes its working directory
-    csv = fer2013_or_exit(args.csv)
-    quiet_start()
+    args, csv = parse_and_start(parser)
 
     import optuna
 

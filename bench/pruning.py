@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _study_bench import fer2013_or_exit, quiet_start  # noqa: E402
+from _study_bench import parse_and_start, study_bench_parser  # noqa: E402
 
 MAX_EPOCH_SHARE = 0.40
 MAX_ACCURACY_GAP = 0.01
@@ -68,19 +68,12 @@ def run_variant(pruner: str, args: argparse.Namespace, csv: Path, replay: list[d
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--csv", help="FER2013 CSV (default: $FER2013_CSV or ../shared/data/fer2013)")
-    parser.add_argument("--space", default="compact")
+    parser = study_bench_parser(__doc__)
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--subset", type=float, default=0.05)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--json", type=Path, help="also write the results here")
-    args = parser.parse_args()
-    if args.json:
-        args.json = args.json.resolve()  # each variant runs in its own working directory
-    csv = fer2013_or_exit(args.csv)
-    quiet_start()
+    args, csv = parse_and_start(parser)
 
     unpruned = run_variant("none", args, csv)
     pruned = run_variant("hyperband", args, csv, replay=unpruned["params"])

@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _study_bench import fer2013_or_exit, quiet_start  # noqa: E402
+from _study_bench import parse_and_start, study_bench_parser  # noqa: E402
 
 MAX_TRIALS = 100_000
 """A trial count stage 1 never reaches: its share of the wall clock ends it."""
@@ -77,9 +77,7 @@ def diagnostics(outcome, data, tta: str) -> list[dict]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--csv", help="FER2013 CSV (default: $FER2013_CSV or ../shared/data/fer2013)")
-    parser.add_argument("--space", default="compact")
+    parser = study_bench_parser(__doc__)
     parser.add_argument("--budget-min", type=float, default=60.0, help="wall-clock minutes for both stages")
     parser.add_argument("--stage1-share", type=float, default=0.3, help="share of the budget for stage 1")
     parser.add_argument("--subset", type=float, default=0.3, help="fraction of the training split in stage 1")
@@ -89,11 +87,7 @@ def main() -> int:
     parser.add_argument("--tta", default="ten_crop", choices=["none", "flip", "ten_crop"])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--target", type=float, default=0.62)
-    parser.add_argument("--json", type=Path, help="also write the results here")
-    args = parser.parse_args()
-    json_path = args.json.resolve() if args.json else None
-    csv = fer2013_or_exit(args.csv)
-    quiet_start()
+    args, csv = parse_and_start(parser)
     from search._context import open_scored_context
     from search._refit import refit_study
     from search._refit_options import RefitOptions
@@ -125,8 +119,8 @@ def main() -> int:
     for row in rows:
         print(f"{row['models']:<28} {row['val_none']:>7.4f} {row[f'val_{args.tta}']:>8.4f} "
               f"{row['test_none']:>7.4f} {row[f'test_{args.tta}']:>9.4f}")
-    if json_path:
-        json_path.write_text(json.dumps({
+    if args.json:
+        args.json.write_text(json.dumps({
             "args": {k: str(v) for k, v in vars(args).items()}, "stage1_s": stage1_s, "total_s": total_s,
             "stage1_trials": len(run.study.trials),
             "refits": [{"trial": r.trial, "state": r.state, "epochs_run": r.epochs_run, "best_epoch": r.best_epoch,

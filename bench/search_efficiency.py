@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _study_bench import fer2013_or_exit, quiet_start  # noqa: E402
+from _study_bench import parse_and_start, study_bench_parser  # noqa: E402
 
 MAX_TRIALS = 10_000
 """Trial count no method reaches inside the budget: the wall clock ends every study."""
@@ -131,20 +131,13 @@ def print_table(rows: list[dict], summary: list[dict], args: argparse.Namespace)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--csv", help="FER2013 CSV (default: $FER2013_CSV or ../shared/data/fer2013)")
-    parser.add_argument("--space", default="compact")
+    parser = study_bench_parser(__doc__)
     parser.add_argument("--budget", type=float, default=240.0, help="wall-clock seconds per method and seed")
     parser.add_argument("--epochs", type=int, default=8, help="epoch cap per trial (Hyperband's max)")
     parser.add_argument("--subset", type=float, default=0.05, help="fraction of the training split")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--with-bayesian", action="store_true", help="also run Keras Tuner's Bayesian tuner")
-    parser.add_argument("--json", type=Path, help="also write the results here")
-    args = parser.parse_args()
-    if args.json:
-        args.json = args.json.resolve()  # each method runs in its own working directory
-    csv = fer2013_or_exit(args.csv)
-    quiet_start()
+    args, csv = parse_and_start(parser)
 
     methods = [DEFAULT, *PEERS, *([BAYESIAN] if args.with_bayesian else [])]
     rows = []
