@@ -32,22 +32,20 @@ MAX_OVERHEAD = 0.03
 def bare_trial(candidate: dict, data, epochs: int, seed: int) -> float:
     """One trial with no tracking at all; returns its wall time."""
     from fer_core.evaluate import evaluate
-    from fer_core.model import build_model
-    from fer_core.train import build_augmentation, default_dtype_policy, train
+    from fer_core.train import train
     from search._candidates import resolve_candidate
-    from search._trial import _release_memory
+    from search._epochs import release_memory
 
     started = time.perf_counter()
     resolved = resolve_candidate(candidate, max_epochs=epochs)
-    model = build_model(resolved.architecture, augmentation=build_augmentation(resolved.augmentation),
-                        dtype_policy=default_dtype_policy())
+    model = resolved.build_model()
     validation = data.splits.validation
     training = dataclasses.replace(resolved.training, seed=seed)
     result = train(model, data.train.images, data.train.labels, validation=(validation.images, validation.labels),
                    config=training, verbose=0,
                    class_weight=data.train_class_weights() if training.class_weighting else None)
     evaluate(result.model, validation.images, validation.labels)
-    _release_memory()
+    release_memory()
     return time.perf_counter() - started
 
 
