@@ -38,7 +38,7 @@ def optimization_history(study: optuna.Study) -> SectionContent:
 
 
 def learning_curves(study: optuna.Study) -> SectionContent:
-    """Validation accuracy per epoch of every trial; pruned trials dotted, running ones dashed."""
+    """Best validation accuracy so far, per epoch, of every trial; pruned trials dotted, running ones dashed."""
     with_values = [t for t in study.get_trials(deepcopy=False) if t.intermediate_values]
     if not with_values:
         raise SectionUnavailable(
@@ -52,12 +52,14 @@ def learning_curves(study: optuna.Study) -> SectionContent:
         if trial is not None:
             _style_curve(trace, trial)
     figure.update_layout(
-        title={"text": "Validation accuracy per epoch"}, showlegend=True,
+        title={"text": "Best validation accuracy so far, per epoch"}, showlegend=True,
         xaxis={"title": {"text": "epoch"}}, yaxis={"title": {"text": TARGET_NAME}},
     )
     return SectionContent(
-        caption="One line per trial (Optuna's intermediate values). Complete trials are solid, pruned trials "
-        "dotted (they stop at the epoch the pruner ended them), running trials dashed.",
+        caption="One line per trial: Optuna's intermediate values, the best validation accuracy up to each epoch "
+        "(what the pruner judges: training ends on the best epoch's weights; each epoch's own value is the "
+        "trial run's val_accuracy in MLflow). Complete trials are solid, pruned trials dotted (they stop at the "
+        "epoch the pruner ended them), running trials dashed.",
         figures=(figure,),
     )
 

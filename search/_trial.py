@@ -6,6 +6,7 @@ complete, pruned at epoch k, failed with a reason, or interrupted (run again on 
 
 from __future__ import annotations
 
+import math
 import time
 import traceback
 from collections.abc import Mapping
@@ -172,13 +173,17 @@ class TrialExecutor:
         n_epochs = candidate.training.epochs
         training = _with_seed(candidate.training, self.seed + trial.number)
 
+        best_so_far = BestSoFar()
+
         def on_epoch_end(epoch: int, logs: dict[str, float]) -> None:
             step = epoch + 1
             self.tracker.log_metrics(run_id, epoch_metrics(logs), step=step)
             val_accuracy = logs.get("val_accuracy")
             self.progress.epoch(step, n_epochs, val_accuracy)
             if val_accuracy is not None:
-                trial.report(float(val_accuracy), step)
+                # The pruner judges what the trial is worth if stopped now: training ends on its best
+                # epoch's weights, so that is the best validation accuracy so far, not this epoch's.
+                trial.report(best_so_far.update(float(val_accuracy)), step)
                 # Pruning after the last epoch saves nothing and would drop a finished model from selection.
                 if step < n_epochs and trial.should_prune():
                     raise optuna.TrialPruned(f"pruned at epoch {step}")
@@ -277,6 +282,19 @@ class TrialExecutor:
                 continue
             self.tracker.set_tags(run.info.run_id, {MODEL_DELETED_TAG: "true"})
             self.tracker.delete_logged_model(trial.user_attrs[st.MODEL_ID_ATTR])
+
+
+class BestSoFar:
+    """The running maximum of a trial's validation accuracy (NaN epochs are ignored)."""
+
+    def __init__(self) -> None:
+        self.value = float("nan")
+
+    def update(self, value: float) -> float:
+        """Takes one epoch's value; returns the best so far (NaN until a finite value arrives)."""
+        if math.isfinite(value) and (math.isnan(self.value) or value > self.value):
+            self.value = value
+        return self.value
 
 
 def _with_seed(training: Any, seed: int) -> Any:
