@@ -1,0 +1,105 @@
+"""Replays recorded learning curves through the study's pruner, without training anything.
+
+A study without pruning records every trial's whole validation curve. Feeding those curves, trial by
+trial and epoch by epoch, to a fresh Optuna study with a pruner reproduces exactly what that pruner would
+have stopped (training is deterministic for a given configuration and seed; ``bench/pruning.py`` checks
+this on the real pruned study). Hyperband assigns each trial to a bracket by a hash of the study name and
+the trial number, so replaying under other study names samples other bracket draws: the spread of
+pruning's cost and loss over draws, not just the one draw a single run happens to get.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RecordedTrial:
+    """One trial of a study run without pruning.
+
+    Args:
+        curve: Validation accuracy after each epoch (empty for a trial that failed before training).
+        value: The trial's final value (None unless it completed).
+    """
+
+    curve: Sequence[float]
+    value: float | None
+
+
+@dataclass(frozen=True)
+class Replay:
+    """What the pruner would have done with the recorded trials.
+
+    Args:
+        epochs: Epochs the pruned study would have trained.
+        best_value: Best final value among the trials it would have completed.
+        pruned_at: Trial number -> the epoch it would have been pruned at.
+    """
+
+    epochs: int
+    best_value: float | None
+    pruned_at: Mapping[int, int]
+
+
+def replay_pruner(trials: Sequence[RecordedTrial], *, pruner: str, max_epochs: int, study_name: str) -> Replay:
+    """Feeds ``trials`` (in trial-number order) to a new in-memory study pruned by ``pruner``.
+
+    Mirrors ``search._trial``: validation accuracy is reported after every epoch, and a trial is never
+    pruned after its last epoch (``max_epochs``).
+    """
+    import optuna
+    from optuna.trial import TrialState
+
+    from search._registry import make_pruner
+
+    study = optuna.create_study(study_name=study_name, direction="maximize",
+                                pruner=make_pruner(pruner, max_epochs))
+    epochs, best, pruned_at = 0, None, {}
+    for recorded in trials:
+        trial = study.ask()
+        if not recorded.curve:
+            study.tell(trial, state=TrialState.FAIL)
+            continue
+        for step, value in enumerate(recorded.curve, start=1):
+            trial.report(value, step)
+            epochs += 1
+            if step < max_epochs and trial.should_prune():
+                pruned_at[trial.number] = step
+                study.tell(trial, state=TrialState.PRUNED)
+                break
+        else:
+            study.tell(trial, recorded.value)
+            best = recorded.value if best is None else max(best, recorded.value)
+    return Replay(epochs, best, pruned_at)
+
+
+@dataclass(frozen=True)
+class DrawSummary:
+    """Pruning's cost and loss over many bracket draws of the same recorded trials.
+
+    Args:
+        shares: Per draw, epochs of the pruned study over the unpruned one.
+        gaps: Per draw, the unpruned best value minus the pruned one (positive: pruning lost accuracy).
+    """
+
+    shares: Sequence[float]
+    gaps: Sequence[float]
+
+    def fraction_meeting(self, max_share: float, max_gap: float) -> float:
+        """Share of the draws that spend at most ``max_share`` and lose at most ``max_gap``."""
+        hits = sum(share <= max_share and gap <= max_gap for share, gap in zip(self.shares, self.gaps))
+        return hits / len(self.shares)
+
+
+def replay_draws(trials: Sequence[RecordedTrial], *, pruner: str, max_epochs: int, n_draws: int,
+                 name_prefix: str = "draw") -> DrawSummary:
+    """Replays ``trials`` under ``n_draws`` study names (``{name_prefix}-0`` ...), one bracket draw each."""
+    unpruned_epochs = sum(len(t.curve) for t in trials)
+    unpruned_best = max(t.value for t in trials if t.value is not None)
+    shares, gaps = [], []
+    for draw in range(n_draws):
+        replay = replay_pruner(trials, pruner=pruner, max_epochs=max_epochs, study_name=f"{name_prefix}-{draw}")
+        shares.append(replay.epochs / unpruned_epochs)
+        gaps.append(unpruned_best - (replay.best_value if replay.best_value is not None else 0.0))
+    return DrawSummary(shares, gaps)

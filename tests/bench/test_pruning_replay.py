@@ -1,0 +1,60 @@
+"""The offline pruning replay of bench/pruning.py: real Optuna pruners over recorded learning curves."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+
+from _pruning_replay import RecordedTrial, replay_draws, replay_pruner  # noqa: E402
+
+MAX_EPOCHS = 12
+
+
+def _flat(level: float, epochs: int = MAX_EPOCHS) -> RecordedTrial:
+    return RecordedTrial([level] * epochs, level)
+
+
+def _best_first_study() -> list[RecordedTrial]:
+    """Trial 0 is the best at every epoch; 18 worse trials follow (one failed before training)."""
+    worse = [_flat(0.40 - 0.01 * i) for i in range(18)]
+    return [_flat(0.60), *worse[:5], RecordedTrial([], None), *worse[5:]]
+
+
+def test_without_a_pruner_every_epoch_is_replayed() -> None:
+    trials = [RecordedTrial([0.2, 0.3, 0.25], 0.3), RecordedTrial([], None), _flat(0.4)]
+    replay = replay_pruner(trials, pruner="none", max_epochs=MAX_EPOCHS, study_name="nop")
+    assert replay.epochs == 3 + MAX_EPOCHS
+    assert replay.best_value == 0.4
+    assert replay.pruned_at == {}
+
+
+def test_hyperband_stops_worse_trials_and_counts_only_the_epochs_they_ran() -> None:
+    trials = _best_first_study()
+    replay = replay_pruner(trials, pruner="hyperband", max_epochs=MAX_EPOCHS, study_name="draw-0")
+    assert replay.pruned_at, "trials worse than the first at every epoch must be pruned"
+    assert 0 not in replay.pruned_at
+    assert all(1 <= epoch < MAX_EPOCHS for epoch in replay.pruned_at.values())
+    expected = sum(replay.pruned_at.get(number, len(trial.curve)) for number, trial in enumerate(trials))
+    assert replay.epochs == expected
+    assert replay.best_value == 0.60
+
+
+def test_replay_is_deterministic_for_a_study_name() -> None:
+    trials = _best_first_study()
+    first = replay_pruner(trials, pruner="hyperband", max_epochs=MAX_EPOCHS, study_name="same")
+    again = replay_pruner(trials, pruner="hyperband", max_epochs=MAX_EPOCHS, study_name="same")
+    assert first == again
+
+
+def test_draws_summarise_share_and_gap() -> None:
+    trials = _best_first_study()
+    draws = replay_draws(trials, pruner="hyperband", max_epochs=MAX_EPOCHS, n_draws=10)
+    assert len(draws.shares) == len(draws.gaps) == 10
+    assert all(0 < share < 1 for share in draws.shares)
+    assert draws.gaps == [pytest.approx(0.0)] * 10  # the best trial leads from its first epoch: never pruned
+    assert draws.fraction_meeting(max_share=1.0, max_gap=0.0) == 1.0
+    assert draws.fraction_meeting(max_share=min(draws.shares) - 1e-9, max_gap=1.0) == 0.0
