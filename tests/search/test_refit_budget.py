@@ -111,9 +111,11 @@ def test_a_refit_stops_at_the_end_of_its_share_when_epochs_are_slower_than_measu
         workdir: Path, small_csv: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     run_stage1_deferred(small_csv, "slow", 2)
     # The plan believes epochs take 10 ms, so it plans far more than fit: the share's end must stop the refit.
+    # 20 s: start-up, the speed probe and the evaluation reserve must leave a share even on a loaded machine
+    # (with 8 s, a machine loaded by a benchmark left a share of 0 s, hence a plan of one epoch that ended on time).
     monkeypatch.setattr(CandidateSpeed, "epoch_seconds", lambda self, n_train, n_validation: 0.01)
     assert main(["refit", "--study", "slow", "--top", "1", "--epochs", "100000", "--patience", "100000",
-                 "--tta", "none", "--timeout", "8"]) == 0
+                 "--tta", "none", "--timeout", "20"]) == 0
     (run,) = _refit_runs("slow")
     planned = int(run.data.params["refit.epochs"])
     assert run.data.tags["fer.state"] == "complete" and run.data.tags["fer.outcome"] == "timeout"
