@@ -21,7 +21,9 @@ The default subset is 10 % of the training split (2,871 faces, about 410 per cla
 decides what Hyperband keeps; 30 %, what stage 1 of the CPU recipe trains on, costs about 3 hours here.
 
 Usage: ``python bench/pruning.py [--csv PATH] [--space compact] [--trials 20] [--epochs 12]
-[--subset 0.1] [--seed 0] [--draws 50] [--json OUT]``
+[--subset 0.1] [--seed 0] [--draws 50] [--json OUT]``;
+``python bench/pruning.py --replay-only STORAGE [--epochs 12] [--draws 50]`` replays an earlier run's
+unpruned study without training.
 """
 
 from __future__ import annotations
@@ -75,7 +77,7 @@ def run_variant(pruner: str, args: argparse.Namespace, csv: Path, replay: list[d
     started = time.perf_counter()
     outcome = run_study(settings, load_space(args.space), progress_stream=sys.stdout)
     elapsed = time.perf_counter() - started
-    trials = sorted(outcome.study.get_trials(deepcopy=False), key=lambda t: t.number)
+    trials = outcome.study.get_trials(deepcopy=False)
     return {
         "pruner": pruner,
         "study_name": settings.study_name,
@@ -85,9 +87,8 @@ def run_variant(pruner: str, args: argparse.Namespace, csv: Path, replay: list[d
         "states": state_counts(outcome.study),
         "wall_s": elapsed,
         "store": str(workdir),
-        "params": [t.params for t in trials],
-        "curves": [[t.intermediate_values[step] for step in sorted(t.intermediate_values)] for t in trials],
-        "values": [t.value for t in trials],
+        "params": [t.params for t in sorted(trials, key=lambda t: t.number)],
+        **trial_records(trials),
     }
 
 
@@ -107,6 +108,32 @@ def recorded_trials(variant: dict) -> list[RecordedTrial]:
     return [RecordedTrial(curve, value) for curve, value in zip(variant["curves"], variant["values"])]
 
 
+def load_variant(storage: str, pruner: str) -> dict:
+    """The curves and values of the ``pruning-{pruner}`` study an earlier run left in ``storage``."""
+    import optuna
+
+    study = optuna.load_study(study_name=f"pruning-{pruner}", storage=storage)
+    return trial_records(study.get_trials(deepcopy=False))
+
+
+def trial_records(trials: list) -> dict:
+    """Per trial, in number order: its reported curve (one value per epoch) and its final value."""
+    trials = sorted(trials, key=lambda t: t.number)
+    return {"curves": [[t.intermediate_values[step] for step in sorted(t.intermediate_values)] for t in trials],
+            "values": [t.value for t in trials]}
+
+
+def summarise_draws(recorded: list[RecordedTrial], args: argparse.Namespace) -> dict:
+    """Replays ``recorded`` over ``--draws`` bracket draws; prints and returns share, gap and hit rate."""
+    draws = replay_draws(recorded, pruner=PRUNER, max_epochs=args.epochs, n_draws=args.draws)
+    met = draws.fraction_meeting(MAX_EPOCH_SHARE, MAX_ACCURACY_GAP)
+    print(f"offline replay of {len(recorded)} recorded trials over {args.draws} bracket draws: mean "
+          f"{statistics.mean(draws.shares):.1%} of the epochs ({min(draws.shares):.1%}..{max(draws.shares):.1%}), "
+          f"mean gap {statistics.mean(draws.gaps) * 100:+.2f} points (max {max(draws.gaps) * 100:+.2f}); both "
+          f"targets met in {met:.0%} of the draws")
+    return {"shares": list(draws.shares), "gaps": list(draws.gaps), "fraction_meeting": met}
+
+
 def main() -> int:
     parser = study_bench_parser(__doc__)
     parser.add_argument("--trials", type=int, default=20)
@@ -114,7 +141,13 @@ def main() -> int:
     parser.add_argument("--subset", type=float, default=0.1)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--draws", type=int, default=50, help="bracket draws replayed offline (0: none)")
+    parser.add_argument("--replay-only", metavar="STORAGE",
+                        help="train nothing: replay the unpruned study of an earlier run (its Optuna storage URL, "
+                        "e.g. sqlite:////tmp/fer-pruning-none-XXXX/optuna.db) over --draws bracket draws")
     args, csv = parse_and_start(parser)
+    if args.replay_only:
+        summarise_draws(recorded_trials(load_variant(args.replay_only, "none")), args)
+        return 0
 
     unpruned = run_in_fresh_process("none", args, csv)
     pruned = run_in_fresh_process(PRUNER, args, csv, unpruned["params"])
@@ -138,13 +171,7 @@ def main() -> int:
     results = {"unpruned": unpruned, "pruned": pruned, "epoch_share": share, "accuracy_gap": gap,
                "unreproduced_trials": unreproduced, "same_draw_replay_epochs": same_draw.epochs}
     if args.draws:
-        draws = replay_draws(recorded, pruner=PRUNER, max_epochs=args.epochs, n_draws=args.draws)
-        met = draws.fraction_meeting(MAX_EPOCH_SHARE, MAX_ACCURACY_GAP)
-        print(f"offline replay over {args.draws} other bracket draws: mean {statistics.mean(draws.shares):.1%} of "
-              f"the epochs ({min(draws.shares):.1%}..{max(draws.shares):.1%}), mean gap "
-              f"{statistics.mean(draws.gaps) * 100:+.2f} points (max {max(draws.gaps) * 100:+.2f}); both targets "
-              f"met in {met:.0%} of the draws")
-        results["draws"] = {"shares": list(draws.shares), "gaps": list(draws.gaps), "fraction_meeting": met}
+        results["draws"] = summarise_draws(recorded, args)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     return 0 if share <= MAX_EPOCH_SHARE and gap <= MAX_ACCURACY_GAP else 1
