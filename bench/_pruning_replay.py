@@ -1,9 +1,9 @@
 """Replays recorded learning curves through the study's pruner, without training anything.
 
 A study without pruning records every trial's whole validation curve. Feeding those curves, trial by
-trial and epoch by epoch, to a fresh Optuna study with a pruner reproduces exactly what that pruner would
-have stopped (training is deterministic for a given configuration and seed; ``bench/pruning.py`` checks
-this on the real pruned study). Hyperband assigns each trial to a bracket by a hash of the study name and
+trial and epoch by epoch, to a fresh Optuna study with a pruner gives what that pruner would have stopped
+on exactly those curves. A real pruned run can differ a little: CPU training is not bit-reproducible, and
+``bench/pruning.py`` counts the trials whose replayed curve did not follow the recorded one. Hyperband assigns each trial to a bracket by a hash of the study name and
 the trial number, so replaying under other study names samples other bracket draws: the spread of
 pruning's cost and loss over draws, not just the one draw a single run happens to get.
 """
@@ -19,7 +19,8 @@ class RecordedTrial:
     """One trial of a study run without pruning.
 
     Args:
-        curve: Validation accuracy after each epoch (empty for a trial that failed before training).
+        curve: The value reported to the pruner after each epoch, the best validation accuracy so far
+            (empty for a trial that failed before training).
         value: The trial's final value (None unless it completed).
     """
 
