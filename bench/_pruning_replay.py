@@ -3,15 +3,25 @@
 A study without pruning records every trial's whole validation curve. Feeding those curves, trial by
 trial and epoch by epoch, to a fresh Optuna study with a pruner gives what that pruner would have stopped
 on exactly those curves. A real pruned run can differ a little: CPU training is not bit-reproducible, and
-``bench/pruning.py`` counts the trials whose replayed curve did not follow the recorded one. Hyperband assigns each trial to a bracket by a hash of the study name and
-the trial number, so replaying under other study names samples other bracket draws: the spread of
-pruning's cost and loss over draws, not just the one draw a single run happens to get.
+``bench/pruning.py`` counts the trials whose replayed curve did not follow the recorded one. Hyperband
+assigns each trial to a bracket by a hash of the study name and the trial number, so replaying under other
+study names samples other bracket draws: the spread of pruning's cost and loss over draws, not just the one
+draw a single run happens to get. ``synthetic_trials`` makes data-free studies for comparing schedules
+(``bench/pruning_schedules.py``) beside the recorded ones.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+    import optuna
+
+    # A pruner registered in ``search._registry`` by name, or a factory taking the maximum epochs.
+    PrunerSpec = str | Callable[[int], optuna.pruners.BasePruner]
 
 
 @dataclass(frozen=True)
@@ -43,7 +53,14 @@ class Replay:
     pruned_at: Mapping[int, int]
 
 
-def replay_pruner(trials: Sequence[RecordedTrial], *, pruner: str, max_epochs: int, study_name: str) -> Replay:
+def _make(pruner: PrunerSpec, max_epochs: int) -> optuna.pruners.BasePruner:
+    from search._registry import make_pruner
+
+    return make_pruner(pruner, max_epochs) if isinstance(pruner, str) else pruner(max_epochs)
+
+
+def replay_pruner(trials: Sequence[RecordedTrial], *, pruner: PrunerSpec, max_epochs: int,
+                  study_name: str) -> Replay:
     """Feeds ``trials`` (in trial-number order) to a new in-memory study pruned by ``pruner``.
 
     Mirrors ``search._trial``: validation accuracy is reported after every epoch, and a trial is never
@@ -52,10 +69,7 @@ def replay_pruner(trials: Sequence[RecordedTrial], *, pruner: str, max_epochs: i
     import optuna
     from optuna.trial import TrialState
 
-    from search._registry import make_pruner
-
-    study = optuna.create_study(study_name=study_name, direction="maximize",
-                                pruner=make_pruner(pruner, max_epochs))
+    study = optuna.create_study(study_name=study_name, direction="maximize", pruner=_make(pruner, max_epochs))
     epochs, best, pruned_at = 0, None, {}
     for recorded in trials:
         trial = study.ask()
@@ -93,7 +107,7 @@ class DrawSummary:
         return hits / len(self.shares)
 
 
-def replay_draws(trials: Sequence[RecordedTrial], *, pruner: str, max_epochs: int, n_draws: int,
+def replay_draws(trials: Sequence[RecordedTrial], *, pruner: PrunerSpec, max_epochs: int, n_draws: int,
                  name_prefix: str = "draw") -> DrawSummary:
     """Replays ``trials`` under ``n_draws`` study names (``{name_prefix}-0`` ...), one bracket draw each."""
     unpruned_epochs = sum(len(t.curve) for t in trials)
@@ -104,3 +118,25 @@ def replay_draws(trials: Sequence[RecordedTrial], *, pruner: str, max_epochs: in
         shares.append(replay.epochs / unpruned_epochs)
         gaps.append(unpruned_best - (replay.best_value if replay.best_value is not None else 0.0))
     return DrawSummary(shares, gaps)
+
+
+def synthetic_trials(rng: np.random.Generator, *, n_trials: int, epochs: int,
+                     chance: float = 1 / 7) -> list[RecordedTrial]:
+    """A data-free study: ``n_trials`` saturating learning curves, as the pruner would see them.
+
+    Each trial rises from ``chance`` towards a final level drawn from U(0.20, 0.45) with a time constant
+    drawn from U(0.5, 5) epochs (so some good trials start slowly and cross worse ones), plus N(0, 0.015)
+    noise per epoch; the curve is the running best, as ``search._trial`` reports it. The ranges are a
+    loose picture of small CPU studies, chosen by hand and not fitted to any recorded curve: the model is
+    for comparing pruning schedules where no recorded study exists, not for claims about FER2013.
+    """
+    import numpy as np
+
+    steps = np.arange(1, epochs + 1)
+    trials = []
+    for _ in range(n_trials):
+        level, time_constant = rng.uniform(0.20, 0.45), rng.uniform(0.5, 5.0)
+        raw = chance + (level - chance) * (1 - np.exp(-steps / time_constant)) + rng.normal(0, 0.015, epochs)
+        curve = np.maximum.accumulate(raw)
+        trials.append(RecordedTrial([float(v) for v in curve], float(curve[-1])))
+    return trials

@@ -5,11 +5,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
+import optuna
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
-from _pruning_replay import RecordedTrial, replay_draws, replay_pruner  # noqa: E402
+from _pruning_replay import RecordedTrial, replay_draws, replay_pruner, synthetic_trials  # noqa: E402
 
 MAX_EPOCHS = 12
 
@@ -58,3 +60,33 @@ def test_draws_summarise_share_and_gap() -> None:
     assert draws.gaps == [pytest.approx(0.0)] * 10  # the best trial leads from its first epoch: never pruned
     assert draws.fraction_meeting(max_share=1.0, max_gap=0.0) == 1.0
     assert draws.fraction_meeting(max_share=min(draws.shares) - 1e-9, max_gap=1.0) == 0.0
+
+
+def test_a_pruner_factory_replays_like_the_registered_pruner_of_the_same_settings() -> None:
+    trials = _best_first_study()
+    by_name = replay_pruner(trials, pruner="hyperband", max_epochs=MAX_EPOCHS, study_name="draw-3")
+    by_factory = replay_pruner(trials, max_epochs=MAX_EPOCHS, study_name="draw-3",
+                               pruner=lambda max_epochs: optuna.pruners.HyperbandPruner(1, max_epochs, 4))
+    assert by_factory == by_name
+
+
+def test_successive_halving_alone_spends_fewer_epochs_than_hyperband_on_the_same_draws() -> None:
+    trials = _best_first_study()
+    hyperband = replay_draws(trials, pruner="hyperband", max_epochs=MAX_EPOCHS, n_draws=10)
+    halving = replay_draws(trials, max_epochs=MAX_EPOCHS, n_draws=10,
+                           pruner=lambda max_epochs: optuna.pruners.SuccessiveHalvingPruner(1, 4))
+    assert max(halving.shares) < min(hyperband.shares)  # no hedging bracket that starts every trial at 4 epochs
+
+
+def test_synthetic_trials_are_running_best_curves_of_the_requested_shape() -> None:
+    trials = synthetic_trials(np.random.default_rng(0), n_trials=20, epochs=MAX_EPOCHS)
+    assert len(trials) == 20
+    for trial in trials:
+        assert len(trial.curve) == MAX_EPOCHS
+        assert all(later >= earlier for earlier, later in zip(trial.curve, trial.curve[1:]))
+        assert trial.value == trial.curve[-1]
+        assert 0.0 < trial.curve[0] < 0.6
+    finals = [trial.value for trial in trials]
+    assert max(finals) - min(finals) > 0.05  # trials differ, so a pruner has something to rank
+    again = synthetic_trials(np.random.default_rng(0), n_trials=20, epochs=MAX_EPOCHS)
+    assert again == trials

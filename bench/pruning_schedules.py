@@ -1,0 +1,120 @@
+"""Benchmark: which pruning schedule meets the pruning targets, replayed offline (no training).
+
+``bench/pruning.py`` measures the product's pruner (Optuna's Hyperband, min resource 1, reduction factor 4)
+on one seed. This benchmark asks whether another schedule would meet its targets (the pruned study spends
+<= 40 % of the unpruned study's epochs, and its best validation accuracy is within 1 point) more reliably.
+It replays learning curves through each schedule over many bracket draws (``bench/_pruning_replay.py``):
+
+* recorded studies: the unpruned study (``pruning-none``) that ``bench/pruning.py`` left in an Optuna
+  storage, one ``--storage`` each;
+* data-free studies: ``--synthetic`` sets of synthetic curves (``synthetic_trials``; by-hand ranges, not
+  fitted to any recorded curve), so a schedule is not chosen for the quirks of the few recorded studies.
+
+Schedules: Hyperband with reduction factor 3, 4 (the product's), 5, 6 and 8 (with 12 epochs, 3 brackets
+for 3 and 2 for the others), and successive halving with reduction factor 4, Hyperband's most aggressive
+bracket alone (no hedging). Per source and schedule it prints the mean epoch share and its 10th..90th
+percentile over draws, the mean and 90th-percentile accuracy gap (points), and the fraction of draws that
+meet both targets.
+
+Usage: ``python bench/pruning_schedules.py [--storage URL ...] [--synthetic 10] [--trials 20]
+[--epochs 12] [--draws 50] [--seed 0] [--json OUT]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _pruning_replay import DrawSummary, RecordedTrial, replay_draws, synthetic_trials  # noqa: E402
+from pruning import MAX_ACCURACY_GAP, MAX_EPOCH_SHARE, load_variant, recorded_trials  # noqa: E402
+
+
+def schedules() -> dict[str, Callable[[int], object]]:
+    """Pruner factories by label; each takes the maximum epochs of a trial."""
+    import optuna
+
+    def hyperband(factor: int) -> Callable[[int], object]:
+        return lambda max_epochs: optuna.pruners.HyperbandPruner(1, max_epochs, factor)
+
+    table = {f"hyperband, factor {f}" + (" (product)" if f == 4 else ""): hyperband(f) for f in (3, 4, 5, 6, 8)}
+    table["successive halving, factor 4"] = lambda max_epochs: optuna.pruners.SuccessiveHalvingPruner(1, 4)
+    return table
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """The ``fraction`` quantile of ``values`` (inclusive method: within the observed range)."""
+    return statistics.quantiles(values, n=100, method="inclusive")[round(fraction * 100) - 1]
+
+
+def summarise(draws: DrawSummary) -> dict:
+    shares, gaps = list(draws.shares), [gap * 100 for gap in draws.gaps]
+    return {"mean_share": statistics.mean(shares), "share_p10": percentile(shares, 0.1),
+            "share_p90": percentile(shares, 0.9), "mean_gap_points": statistics.mean(gaps),
+            "gap_p90_points": percentile(gaps, 0.9),
+            "fraction_meeting": draws.fraction_meeting(MAX_EPOCH_SHARE, MAX_ACCURACY_GAP), "draws": len(shares)}
+
+
+def replay_sets(studies: list[list[RecordedTrial]], pruner: Callable[[int], object], args: argparse.Namespace,
+                label: str) -> dict:
+    """Replays every study of a source over ``--draws`` bracket draws each and pools the draws."""
+    shares, gaps = [], []
+    for index, trials in enumerate(studies):
+        draws = replay_draws(trials, pruner=pruner, max_epochs=args.epochs, n_draws=args.draws,
+                             name_prefix=f"{label}-{index}")
+        shares += draws.shares
+        gaps += draws.gaps
+    return summarise(DrawSummary(shares, gaps))
+
+
+def sources(args: argparse.Namespace) -> dict[str, list[list[RecordedTrial]]]:
+    """Studies to replay, by source label: each recorded storage, then the synthetic sets pooled."""
+    import numpy as np
+
+    found = {url: [recorded_trials(load_variant(url, "none"))] for url in args.storage}
+    if args.synthetic:
+        rng = np.random.default_rng(args.seed)
+        found[f"synthetic ({args.synthetic} studies)"] = [
+            synthetic_trials(rng, n_trials=args.trials, epochs=args.epochs) for _ in range(args.synthetic)]
+    return found
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--storage", action="append", default=[], metavar="URL",
+                        help="Optuna storage of an earlier bench/pruning.py run (its pruning-none study); repeatable")
+    parser.add_argument("--synthetic", type=int, default=10, help="synthetic studies to replay (0: none)")
+    parser.add_argument("--trials", type=int, default=20, help="trials per synthetic study")
+    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--draws", type=int, default=50, help="bracket draws per study")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic studies")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args()
+    if not args.storage and not args.synthetic:
+        parser.error("nothing to replay: pass --storage URL or --synthetic N (N >= 1)")
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    results: dict[str, dict[str, dict]] = {}
+    print(f"targets: <= {MAX_EPOCH_SHARE:.0%} of the epochs, gap <= {MAX_ACCURACY_GAP * 100:.0f} point; "
+          f"{args.epochs} epochs per trial")
+    for source, studies in sources(args).items():
+        print(f"\n{source}: {len(studies)} x {len(studies[0])} trials, {args.draws} bracket draws each")
+        print(f"{'schedule':<32} {'share mean':>10} {'p10..p90':>15} {'gap mean':>9} {'gap p90':>8} {'both met':>9}")
+        results[source] = {}
+        for label, pruner in schedules().items():
+            row = results[source][label] = replay_sets(studies, pruner, args, label)
+            print(f"{label:<32} {row['mean_share']:>10.1%} {row['share_p10']:>7.1%}..{row['share_p90']:<6.1%} "
+                  f"{row['mean_gap_points']:>+9.2f} {row['gap_p90_points']:>+8.2f} {row['fraction_meeting']:>9.0%}")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
