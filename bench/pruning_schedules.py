@@ -107,11 +107,11 @@ def main() -> int:
           f"{args.epochs} epochs per trial")
     for source, studies in sources(args).items():
         print(f"\n{source}: {len(studies)} x {len(studies[0])} trials, {args.draws} bracket draws each")
-        print(f"{'schedule':<32} {'share mean':>10} {'p10..p90':>15} {'gap mean':>9} {'gap p90':>8} {'both met':>9}")
+        print(f"{'schedule':<34} {'share mean':>10} {'p10..p90':>15} {'gap mean':>9} {'gap p90':>8} {'both met':>9}")
         results[source] = {}
         for label, pruner in schedules().items():
             row = results[source][label] = replay_sets(studies, pruner, args, label)
-            print(f"{label:<32} {row['mean_share']:>10.1%} {row['share_p10']:>7.1%}..{row['share_p90']:<6.1%} "
+            print(f"{label:<34} {row['mean_share']:>10.1%} {row['share_p10']:>7.1%}..{row['share_p90']:<6.1%} "
                   f"{row['mean_gap_points']:>+9.2f} {row['gap_p90_points']:>+8.2f} {row['fraction_meeting']:>9.0%}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
