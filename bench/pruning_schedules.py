@@ -29,21 +29,27 @@ import statistics
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _pruning_replay import DrawSummary, RecordedTrial, replay_draws, synthetic_trials  # noqa: E402
-from pruning import MAX_ACCURACY_GAP, MAX_EPOCH_SHARE, load_variant, recorded_trials  # noqa: E402
+from pruning import MAX_ACCURACY_GAP, MAX_EPOCH_SHARE, PRUNER, load_variant, recorded_trials  # noqa: E402
+
+if TYPE_CHECKING:
+    from _pruning_replay import PrunerSpec
 
 
-def schedules() -> dict[str, Callable[[int], object]]:
-    """Pruner factories by label; each takes the maximum epochs of a trial."""
+def schedules() -> dict[str, PrunerSpec]:
+    """Pruners by label: the product's registered pruner by name, the others as factories of the maximum epochs."""
     import optuna
 
-    def hyperband(factor: int, min_epochs: int = 1) -> Callable[[int], object]:
+    def hyperband(factor: int, min_epochs: int = 1) -> Callable[[int], optuna.pruners.BasePruner]:
         return lambda max_epochs: optuna.pruners.HyperbandPruner(min_epochs, max_epochs, factor)
 
-    table = {f"hyperband, factor {f}" + (" (product)" if f == 4 else ""): hyperband(f) for f in (3, 4, 5, 6, 8)}
+    table: dict[str, PrunerSpec] = {"hyperband, factor 3": hyperband(3),
+                                    "hyperband, factor 4 (product)": PRUNER}  # the registry's own settings
+    table.update({f"hyperband, factor {f}": hyperband(f) for f in (5, 6, 8)})
     table["hyperband, factor 4, from epoch 2"] = hyperband(4, min_epochs=2)
     table["successive halving, factor 4"] = lambda max_epochs: optuna.pruners.SuccessiveHalvingPruner(1, 4)
     return table
@@ -62,7 +68,7 @@ def summarise(draws: DrawSummary) -> dict:
             "fraction_meeting": draws.fraction_meeting(MAX_EPOCH_SHARE, MAX_ACCURACY_GAP), "draws": len(shares)}
 
 
-def replay_sets(studies: list[list[RecordedTrial]], pruner: Callable[[int], object], args: argparse.Namespace,
+def replay_sets(studies: list[list[RecordedTrial]], pruner: PrunerSpec, args: argparse.Namespace,
                 label: str) -> dict:
     """Replays every study of a source over ``--draws`` bracket draws each and pools the draws."""
     shares, gaps = [], []
@@ -105,11 +111,12 @@ def main() -> int:
     results: dict[str, dict[str, dict]] = {}
     print(f"targets: <= {MAX_EPOCH_SHARE:.0%} of the epochs, gap <= {MAX_ACCURACY_GAP * 100:.0f} point; "
           f"{args.epochs} epochs per trial")
+    table = schedules()
     for source, studies in sources(args).items():
         print(f"\n{source}: {len(studies)} x {len(studies[0])} trials, {args.draws} bracket draws each")
         print(f"{'schedule':<34} {'share mean':>10} {'p10..p90':>15} {'gap mean':>9} {'gap p90':>8} {'both met':>9}")
         results[source] = {}
-        for label, pruner in schedules().items():
+        for label, pruner in table.items():
             row = results[source][label] = replay_sets(studies, pruner, args, label)
             print(f"{label:<34} {row['mean_share']:>10.1%} {row['share_p10']:>7.1%}..{row['share_p90']:<6.1%} "
                   f"{row['mean_gap_points']:>+9.2f} {row['gap_p90_points']:>+8.2f} {row['fraction_meeting']:>9.0%}")
