@@ -6,7 +6,8 @@ on one seed. This benchmark asks whether another schedule would meet its targets
 It replays learning curves through each schedule over many bracket draws (``bench/_pruning_replay.py``):
 
 * recorded studies: the unpruned study (``pruning-none``) that ``bench/pruning.py`` left in an Optuna
-  storage, one ``--storage`` each;
+  storage, one ``--storage`` each, or the curves its ``--json`` results file keeps, one ``--results`` each
+  (the storage is a temporary directory; the results file is what outlives it);
 * data-free studies: ``--synthetic`` sets of synthetic curves (``synthetic_trials``; by-hand ranges, not
   fitted to any recorded curve), so a schedule is not chosen for the quirks of the few recorded studies.
 
@@ -17,7 +18,11 @@ bracket alone (no hedging). Per source and schedule it prints the mean epoch sha
 percentile over draws, the mean and 90th-percentile accuracy gap (points), and the fraction of draws that
 meet both targets.
 
-Usage: ``python bench/pruning_schedules.py [--storage URL ...] [--synthetic 10] [--trials 20]
+Each schedule replays under study names of its own (Optuna's Hyperband draws a trial's bracket from a hash
+of the study name and trial number), derived from the schedule and not from which one is the product's, so
+a row's figures do not change when the product's setting does.
+
+Usage: ``python bench/pruning_schedules.py [--storage URL ...] [--results JSON ...] [--synthetic 10] [--trials 20]
 [--epochs 12] [--draws 50] [--seed 0] [--json OUT]``
 """
 
@@ -40,6 +45,10 @@ if TYPE_CHECKING:
     from _pruning_replay import PrunerSpec
 
 
+PRODUCT_MARK = " (product)"
+"""Marks the product's row; not part of the study names its draws use."""
+
+
 def schedules() -> dict[str, PrunerSpec]:
     """Pruners by label: the product's registered pruner by name, the others as factories of the maximum epochs."""
     import optuna
@@ -48,7 +57,7 @@ def schedules() -> dict[str, PrunerSpec]:
         return lambda max_epochs: optuna.pruners.HyperbandPruner(min_epochs, max_epochs, factor)
 
     table: dict[str, PrunerSpec] = {f"hyperband, factor {f}": hyperband(f) for f in (3, 4, 5)}
-    table["hyperband, factor 6 (product)"] = PRUNER  # the registry's own settings, by name
+    table[f"hyperband, factor 6{PRODUCT_MARK}"] = PRUNER  # the registry's own settings, by name
     table["hyperband, factor 8"] = hyperband(8)
     table["hyperband, factor 4, from epoch 2"] = hyperband(4, min_epochs=2)
     table["successive halving, factor 4"] = lambda max_epochs: optuna.pruners.SuccessiveHalvingPruner(1, 4)
@@ -74,10 +83,20 @@ def replay_sets(studies: list[list[RecordedTrial]], pruner: PrunerSpec, args: ar
     shares, gaps = [], []
     for index, trials in enumerate(studies):
         draws = replay_draws(trials, pruner=pruner, max_epochs=args.epochs, n_draws=args.draws,
-                             name_prefix=f"{label}-{index}")
+                             name_prefix=f"{label.removesuffix(PRODUCT_MARK)}-{index}")
         shares += draws.shares
         gaps += draws.gaps
     return summarise(DrawSummary(shares, gaps))
+
+
+def load_results(path: Path) -> dict:
+    """The unpruned study's curves and values from a ``bench/pruning.py --json`` results file."""
+    try:
+        unpruned = json.loads(path.read_text())["unpruned"]
+        return {"curves": unpruned["curves"], "values": unpruned["values"]}
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise SystemExit(f"--results {path}: not a bench/pruning.py --json results file ({error!r}); "
+                         "pass the file that `python bench/pruning.py --json OUT` wrote") from error
 
 
 def sources(args: argparse.Namespace) -> dict[str, list[list[RecordedTrial]]]:
@@ -85,6 +104,7 @@ def sources(args: argparse.Namespace) -> dict[str, list[list[RecordedTrial]]]:
     import numpy as np
 
     found = {url: [recorded_trials(load_variant(url, "none"))] for url in args.storage}
+    found.update({str(path): [recorded_trials(load_results(path))] for path in args.results})
     if args.synthetic:
         rng = np.random.default_rng(args.seed)
         found[f"synthetic ({args.synthetic} studies)"] = [
@@ -96,6 +116,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--storage", action="append", default=[], metavar="URL",
                         help="Optuna storage of an earlier bench/pruning.py run (its pruning-none study); repeatable")
+    parser.add_argument("--results", action="append", default=[], type=Path, metavar="JSON",
+                        help="results file of an earlier bench/pruning.py --json run (its unpruned curves); repeatable")
     parser.add_argument("--synthetic", type=int, default=10, help="synthetic studies to replay (0: none)")
     parser.add_argument("--trials", type=int, default=20, help="trials per synthetic study")
     parser.add_argument("--epochs", type=int, default=12)
@@ -103,8 +125,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic studies")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
-    if not args.storage and not args.synthetic:
-        parser.error("nothing to replay: pass --storage URL or --synthetic N (N >= 1)")
+    if not args.storage and not args.results and not args.synthetic:
+        parser.error("nothing to replay: pass --storage URL, --results JSON or --synthetic N (N >= 1)")
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)

@@ -66,7 +66,7 @@ def test_a_pruner_factory_replays_like_the_registered_pruner_of_the_same_setting
     trials = _best_first_study()
     by_name = replay_pruner(trials, pruner="hyperband", max_epochs=MAX_EPOCHS, study_name="draw-3")
     by_factory = replay_pruner(trials, max_epochs=MAX_EPOCHS, study_name="draw-3",
-                               pruner=lambda max_epochs: optuna.pruners.HyperbandPruner(1, max_epochs, 4))
+                               pruner=lambda max_epochs: optuna.pruners.HyperbandPruner(1, max_epochs, 6))
     assert by_factory == by_name
 
 
@@ -75,7 +75,7 @@ def test_successive_halving_alone_spends_fewer_epochs_than_hyperband_on_the_same
     hyperband = replay_draws(trials, pruner="hyperband", max_epochs=MAX_EPOCHS, n_draws=10)
     halving = replay_draws(trials, max_epochs=MAX_EPOCHS, n_draws=10,
                            pruner=lambda max_epochs: optuna.pruners.SuccessiveHalvingPruner(1, 4))
-    assert max(halving.shares) < min(hyperband.shares)  # no hedging bracket that starts every trial at 4 epochs
+    assert max(halving.shares) < min(hyperband.shares)  # no hedging bracket that runs every trial to its first decision at a later epoch
 
 
 def test_synthetic_trials_are_running_best_curves_of_the_requested_shape() -> None:

@@ -31,4 +31,29 @@ def test_every_schedule_is_replayed_and_summarised(tmp_path: Path) -> None:
 def test_nothing_to_replay_is_refused_with_the_fix() -> None:
     done = _run("--synthetic", "0")
     assert done.returncode == 2
-    assert "pass --storage URL or --synthetic N" in done.stderr
+    assert "pass --storage URL, --results JSON or --synthetic N" in done.stderr
+
+
+def _results_file(path: Path) -> Path:
+    """A ``bench/pruning.py --json`` results file whose unpruned study has 4 trials of 3 epochs."""
+    curves = [[0.20, 0.30, 0.35], [0.25, 0.26, 0.27], [0.15, 0.32, 0.40], [0.22, 0.24, 0.25]]
+    path.write_text(json.dumps({"unpruned": {"curves": curves, "values": [c[-1] for c in curves]}, "pruned": {}}))
+    return path
+
+
+def test_a_results_file_is_replayed_like_a_storage(tmp_path: Path) -> None:
+    results, out = _results_file(tmp_path / "seed.json"), tmp_path / "schedules.json"
+    done = _run("--results", str(results), "--synthetic", "0", "--epochs", "3", "--draws", "2", "--json", str(out))
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(out.read_text())[str(results)]
+    assert rows["hyperband, factor 6 (product)"]["draws"] == 2
+    assert all(0 < row["mean_share"] <= 1 for row in rows.values())
+
+
+def test_a_file_that_is_not_a_results_file_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "other.json"
+    bad.write_text(json.dumps({"best": 0.4}))
+    done = _run("--results", str(bad), "--synthetic", "0")
+    assert done.returncode == 1
+    assert f"--results {bad}: not a bench/pruning.py --json results file" in done.stderr
+    assert "python bench/pruning.py --json OUT" in done.stderr
