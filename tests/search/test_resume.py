@@ -6,6 +6,8 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import optuna
@@ -13,16 +15,20 @@ import pytest
 from mlflow import MlflowClient
 
 from search._paths import default_study_storage, default_tracking_uri
+from search._runner import run_study
+from search._settings import StudySettings
+from spaces import load_space
 from tests.search._polling import running_trials_with_epochs, wait_while_running
 
 pytestmark = pytest.mark.integration
 
 N_TRIALS = 3
+EPOCHS = 5  # enough that a trial is still training when the signal arrives after its first epoch
 
 
 def _command(csv: Path, study: str) -> list[str]:
     return [sys.executable, "-m", "search", "run", "--space", "smoke", "--data", str(csv), "--study", study,
-            "--trials", str(N_TRIALS), "--epochs", "10", "--pruner", "none"]
+            "--trials", str(N_TRIALS), "--epochs", str(EPOCHS), "--pruner", "none"]
 
 
 def _interrupt_then_resume(csv: Path, study_name: str, sig: int) -> optuna.Study:
@@ -64,10 +70,51 @@ def _check_exact_count_and_requeue(study: optuna.Study) -> None:
     assert killed.info.status == "KILLED" and killed.data.tags["fer.state"] == "interrupted"
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+# SIGTERM takes the same path as SIGINT once run_study's handler turns it into KeyboardInterrupt (the test
+# below checks that in-process), so its two-process variant runs with the slow tests only.
+@pytest.mark.parametrize("sig", [signal.SIGINT, pytest.param(signal.SIGTERM, marks=pytest.mark.slow)],
+                         ids=["SIGINT", "SIGTERM"])
 def test_signal_records_interrupted_trial_and_resume_completes(workdir: Path, small_csv: Path, sig: int) -> None:
     study = _interrupt_then_resume(small_csv, f"sig{int(sig)}", sig)
     _check_exact_count_and_requeue(study)
+
+
+def _send_sigterm_after_first_epoch(study_name: str) -> threading.Thread:
+    """Sends SIGTERM to this process once a trial of ``study_name`` is training (as a job scheduler would)."""
+    def watch() -> None:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            if running_trials_with_epochs(study_name):
+                os.kill(os.getpid(), signal.SIGTERM)
+                return
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    return watcher
+
+
+def test_sigterm_interrupts_run_study_like_ctrl_c_and_restores_the_handler(workdir: Path, small_csv: Path) -> None:
+    late_signals: list[int] = []
+
+    def outer_handler(signum: int, frame: object) -> None:  # what run_study must put back; never kills pytest
+        late_signals.append(signum)
+
+    previous = signal.signal(signal.SIGTERM, outer_handler)
+    settings = StudySettings(study_name="term", space="smoke", data=str(small_csv),
+                             storage=default_study_storage(), n_trials=N_TRIALS, pruner="none", max_epochs=EPOCHS)
+    try:
+        watcher = _send_sigterm_after_first_epoch("term")
+        run = run_study(settings, load_space("smoke"))
+        watcher.join(timeout=5)
+        assert run.interrupted and run.test_score is None
+        assert signal.getsignal(signal.SIGTERM) is outer_handler and late_signals == []
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    interrupted = [t for t in run.study.trials if t.user_attrs.get("fail_reason") == "interrupted"]
+    assert len(interrupted) == 1 and interrupted[0].state == optuna.trial.TrialState.FAIL
+    run_of_trial = MlflowClient(default_tracking_uri()).get_run(interrupted[0].user_attrs["mlflow_run_id"])
+    assert run_of_trial.info.status == "KILLED" and run_of_trial.data.tags["fer.state"] == "interrupted"
 
 
 def test_killed_process_is_detected_and_its_trial_rerun(workdir: Path, small_csv: Path) -> None:
