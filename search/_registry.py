@@ -49,14 +49,13 @@ SAMPLERS: dict[str, SamplerFactory] = {
 
 def _hyperband(max_epochs: int | None) -> optuna.pruners.BasePruner:
     # Without --epochs the maximum resource is learnt from the first finished trial ("auto").
-    # reduction_factor 6: with the tens of trials a CPU study affords, Hyperband's least aggressive bracket
-    # dominates the cost, and a larger factor gives fewer brackets (2 for 6-35 epochs). In offline replays of
-    # 20-trial studies over 50 bracket draws (bench/pruning_schedules.py: two recorded FER2013 studies and 10
-    # synthetic ones) factor 6 met both pruning targets (<= 40 % of the unpruned epochs, best validation
-    # accuracy within 1 point) in the most draws of every source: 74 / 42 / 57 % against 38 / 6 / 44 % for 4
-    # and at most 6 % for 3. Chosen from those replays before a fresh seed's run tested it (README).
+    # reduction_factor 4 rather than Optuna's default 3: with the tens of trials a CPU study affords,
+    # Hyperband's least aggressive brackets dominate the cost; 4 gives fewer brackets (2 for 4-15 epochs). In
+    # offline replays of 20-trial studies (bench/pruning_schedules.py) 3 spent 47-54 % of the unpruned epochs
+    # against 34-44 % for 4. Factor 6 met the benchmark's targets more often on the two studies it was picked
+    # from, but on a fresh seed in none of 50 bracket draws (4: 10 %), so 4 stays (README, Benchmarks).
     return optuna.pruners.HyperbandPruner(
-        min_resource=1, max_resource=max_epochs if max_epochs else "auto", reduction_factor=6
+        min_resource=1, max_resource=max_epochs if max_epochs else "auto", reduction_factor=4
     )
 
 

@@ -66,7 +66,7 @@ def test_a_pruner_factory_replays_like_the_registered_pruner_of_the_same_setting
     trials = _best_first_study()
     by_name = replay_pruner(trials, pruner="hyperband", max_epochs=MAX_EPOCHS, study_name="draw-3")
     by_factory = replay_pruner(trials, max_epochs=MAX_EPOCHS, study_name="draw-3",
-                               pruner=lambda max_epochs: optuna.pruners.HyperbandPruner(1, max_epochs, 6))
+                               pruner=lambda max_epochs: optuna.pruners.HyperbandPruner(1, max_epochs, 4))
     assert by_factory == by_name
 
 

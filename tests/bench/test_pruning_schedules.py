@@ -20,7 +20,7 @@ def test_every_schedule_is_replayed_and_summarised(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     (source, rows), = json.loads(out.read_text()).items()
     assert source == "synthetic (2 studies)"
-    assert "hyperband, factor 6 (product)" in rows and "hyperband, factor 4" in rows and "successive halving, factor 4" in rows
+    assert "hyperband, factor 4 (product)" in rows and "hyperband, factor 6" in rows and "successive halving, factor 4" in rows
     for label, row in rows.items():
         assert row["draws"] == 6, label
         assert 0 < row["share_p10"] <= row["share_p90"] < 1 and 0 < row["mean_share"] < 1, label
@@ -46,7 +46,7 @@ def test_a_results_file_is_replayed_like_a_storage(tmp_path: Path) -> None:
     done = _run("--results", str(results), "--synthetic", "0", "--epochs", "3", "--draws", "2", "--json", str(out))
     assert done.returncode == 0, done.stderr
     rows = json.loads(out.read_text())[str(results)]
-    assert rows["hyperband, factor 6 (product)"]["draws"] == 2
+    assert rows["hyperband, factor 4 (product)"]["draws"] == 2
     assert all(0 < row["mean_share"] <= 1 for row in rows.values())
 
 
