@@ -75,7 +75,8 @@ def test_successive_halving_alone_spends_fewer_epochs_than_hyperband_on_the_same
     hyperband = replay_draws(trials, pruner="hyperband", max_epochs=MAX_EPOCHS, n_draws=10)
     halving = replay_draws(trials, max_epochs=MAX_EPOCHS, n_draws=10,
                            pruner=lambda max_epochs: optuna.pruners.SuccessiveHalvingPruner(1, 4))
-    assert max(halving.shares) < min(hyperband.shares)  # no hedging bracket that runs every trial to its first decision at a later epoch
+    # No hedging bracket that runs every trial to a first decision at a later epoch.
+    assert max(halving.shares) < min(hyperband.shares)
 
 
 def test_synthetic_trials_are_running_best_curves_of_the_requested_shape() -> None:

@@ -20,7 +20,7 @@ def test_every_schedule_is_replayed_and_summarised(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     (source, rows), = json.loads(out.read_text()).items()
     assert source == "synthetic (2 studies)"
-    assert "hyperband, factor 4 (product)" in rows and "hyperband, factor 6" in rows and "successive halving, factor 4" in rows
+    assert {"hyperband, factor 4 (product)", "hyperband, factor 6", "successive halving, factor 4"} <= rows.keys()
     for label, row in rows.items():
         assert row["draws"] == 6, label
         assert 0 < row["share_p10"] <= row["share_p90"] < 1 and 0 < row["mean_share"] < 1, label
