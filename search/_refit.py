@@ -13,11 +13,10 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import fcntl
-import signal
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import optuna
 
@@ -30,6 +29,7 @@ from search._refit_options import RefitOptions
 from search._refit_progress import RefitProgress
 from search._refit_selection import Selection, record_selection, recorded_selection
 from search._selection import NoCompletedTrialError, completed_trials
+from search._signals import sigterm_as_keyboard_interrupt
 from search._study import CANDIDATE_ATTR
 
 if TYPE_CHECKING:
@@ -76,8 +76,7 @@ def refit_study(study: optuna.Study, options: RefitOptions, *, progress_stream: 
     from search._context import open_scored_context
 
     started = time.monotonic()  # the --timeout clock
-    previous_handler = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
-    try:
+    with sigterm_as_keyboard_interrupt():
         trials = completed_trials(study)[: options.top]
         if not trials:
             raise NoCompletedTrialError(f"Study {study.study_name!r} has no completed trial to refit; run "
@@ -88,8 +87,6 @@ def refit_study(study: optuna.Study, options: RefitOptions, *, progress_stream: 
         with _refit_lock(study.study_name):
             results = _run_refits(study, trials, data, tracker, parent_run_id, options, progress, started)
             return _select(study, results, data, tracker, parent_run_id, options, progress)
-    finally:
-        signal.signal(signal.SIGTERM, previous_handler)
 
 
 def _run_refits(study: optuna.Study, trials: list[optuna.trial.FrozenTrial], data: StudyData,
@@ -187,10 +184,6 @@ def _refit_lock(study_name: str) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _raise_keyboard_interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def format_refit_summary(outcome: RefitOutcome) -> str:

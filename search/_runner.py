@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-import signal
 import sys
 import time
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from search._lock import study_lock
 from search._progress import StudyProgress
 from search._registry import make_pruner, make_sampler
 from search._settings import KERAS_TUNER, StudySettings
+from search._signals import sigterm_as_keyboard_interrupt
 from search._test_score import TestScore, recorded_test_score, score_selected_model
 from search._tracking import StudyTracker
 from search._trial import TrialExecutor
@@ -49,11 +49,8 @@ def run_study(settings: StudySettings, source: CandidateSource, *, progress_stre
     queued trials until the study has ``settings.n_trials`` counted trials; the last one to finish
     selects and scores the test split once.
     """
-    previous_handler = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
-    try:
+    with sigterm_as_keyboard_interrupt():
         return _run_study(settings, source, progress_stream)
-    finally:
-        signal.signal(signal.SIGTERM, previous_handler)
 
 
 def _run_study(settings: StudySettings, source: CandidateSource, progress_stream: Any) -> StudyRun:
@@ -163,10 +160,6 @@ def _process_seed(study: optuna.Study, seed: int) -> int:
         return seed
     entropy = [seed, len(study.trials), int(os.environ.get(WORKER_ENV, "0")), os.getpid()]
     return int(np.random.SeedSequence(entropy).generate_state(1)[0])
-
-
-def _raise_keyboard_interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def _open_parent_run(study: optuna.Study, tracker: StudyTracker, settings: StudySettings,

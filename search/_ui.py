@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from fer_core.errors import FerError
+from search._signals import sigterm_as_keyboard_interrupt
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 DEFAULT_HOST = "127.0.0.1"
@@ -197,25 +198,20 @@ def _wait_group_gone(process: subprocess.Popen[Any], timeout_s: float) -> bool:
 def serve_ui(settings: UiSettings) -> int:
     """Runs the UI until Ctrl-C or SIGTERM; returns 0 when stopped so, else the server's own exit status."""
     check_can_start(settings)
-    previous = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
-    process = None
-    try:
-        process = start_server(settings)
-        wait_until_ready(process, settings.url)
-        print(f"MLflow UI: {settings.url}  (store {settings.tracking_uri}; Ctrl-C to stop)", flush=True)
-        return process.wait()
-    except KeyboardInterrupt:
-        print("Stopping the MLflow UI.", file=sys.stderr)
-        return 0
-    finally:
-        with _stop_signals_ignored():  # a second Ctrl-C must not leave the server running
-            if process is not None:
-                stop_process_group(process)
-        signal.signal(signal.SIGTERM, previous)
-
-
-def _raise_keyboard_interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
+    with sigterm_as_keyboard_interrupt():
+        process = None
+        try:
+            process = start_server(settings)
+            wait_until_ready(process, settings.url)
+            print(f"MLflow UI: {settings.url}  (store {settings.tracking_uri}; Ctrl-C to stop)", flush=True)
+            return process.wait()
+        except KeyboardInterrupt:
+            print("Stopping the MLflow UI.", file=sys.stderr)
+            return 0
+        finally:
+            with _stop_signals_ignored():  # a second Ctrl-C must not leave the server running
+                if process is not None:
+                    stop_process_group(process)
 
 
 @contextmanager
