@@ -49,13 +49,24 @@ def wait_while_running(process: subprocess.Popen, ready: Callable[[], T], *, wha
     Fails with the process's output if it ends first (it cannot be interrupted any more), or when
     ``timeout`` seconds pass without ``what`` happening.
     """
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def ready_while_running() -> T:
         if process.poll() is not None:
             output = process.stdout.read() if process.stdout else ""
             raise AssertionError(f"the process ended before {what}: {process.returncode}\n{output}")
+        return ready()
+
+    value = poll_until(ready_while_running, timeout=timeout)
+    if not value:
+        raise AssertionError(f"{what} did not happen within {timeout:.0f} s")
+    return value
+
+
+def poll_until(ready: Callable[[], T], *, timeout: float = 240) -> T | None:
+    """Polls ``ready()`` every 50 ms until it returns something truthy, and returns that; None after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
         value = ready()
         if value:
             return value
         time.sleep(0.05)
-    raise AssertionError(f"{what} did not happen within {timeout:.0f} s")
+    return None

@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import optuna
@@ -18,7 +17,7 @@ from search._paths import default_study_storage, default_tracking_uri
 from search._runner import run_study
 from search._settings import StudySettings
 from spaces import load_space
-from tests.search._polling import running_trials_with_epochs, wait_while_running
+from tests.search._polling import poll_until, running_trials_with_epochs, wait_while_running
 
 pytestmark = pytest.mark.integration
 
@@ -82,12 +81,8 @@ def test_signal_records_interrupted_trial_and_resume_completes(workdir: Path, sm
 def _send_sigterm_after_first_epoch(study_name: str) -> threading.Thread:
     """Sends SIGTERM to this process once a trial of ``study_name`` is training (as a job scheduler would)."""
     def watch() -> None:
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline:
-            if running_trials_with_epochs(study_name):
-                os.kill(os.getpid(), signal.SIGTERM)
-                return
-            time.sleep(0.05)
+        if poll_until(lambda: running_trials_with_epochs(study_name)):
+            os.kill(os.getpid(), signal.SIGTERM)
 
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
