@@ -30,8 +30,8 @@ def _command(csv: Path, study: str) -> list[str]:
             "--trials", str(N_TRIALS), "--epochs", str(EPOCHS), "--pruner", "none"]
 
 
-def _interrupt_then_resume(csv: Path, study_name: str, sig: int) -> optuna.Study:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+def _stop_mid_trial(csv: Path, study_name: str, sig: int, env: dict[str, str]) -> None:
+    """Starts the search and sends ``sig`` once one of its trials has reported an epoch."""
     # As from a shell: SIGINT at its default. An ignored SIGINT is inherited across exec, and something
     # earlier in a full test session (a kernel or server helper) can leave it ignored in this process.
     process = subprocess.Popen(_command(csv, study_name), env=env, stdout=subprocess.PIPE,
@@ -45,19 +45,26 @@ def _interrupt_then_resume(csv: Path, study_name: str, sig: int) -> optuna.Study
         assert process.returncode == 130, output
         assert "run the same command again to resume" in output
 
+
+def _stop_each_then_resume(csv: Path, study_name: str, signals: list[int]) -> optuna.Study:
+    """One search process per signal, each stopped mid-trial by it, then the same command to the end."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    for sig in signals:
+        _stop_mid_trial(csv, study_name, sig, env)
     resumed = subprocess.run(_command(csv, study_name), env=env, capture_output=True, text=True, timeout=600)
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     return optuna.load_study(study_name=study_name, storage=default_study_storage())
 
 
-def _check_exact_count_and_requeue(study: optuna.Study) -> None:
+def _check_exact_count_and_requeue(study: optuna.Study, n_stopped: int) -> None:
     trials = study.get_trials(deepcopy=False)
     interrupted = [t for t in trials if t.user_attrs.get("fail_reason") == "interrupted"]
     counted = [t for t in trials if t.state.is_finished() and t not in interrupted]
-    assert len(interrupted) == 1
+    assert len(interrupted) == n_stopped
     assert len(counted) == N_TRIALS
-    retry = [t for t in trials if t.user_attrs.get("retry_of") == interrupted[0].number]
-    assert len(retry) == 1 and retry[0].params == interrupted[0].params
+    for stopped in interrupted:
+        retry = [t for t in trials if t.user_attrs.get("retry_of") == stopped.number]
+        assert len(retry) == 1 and retry[0].params == stopped.params
     assert len({t.number for t in trials}) == len(trials)
 
     client = MlflowClient(default_tracking_uri())
@@ -65,17 +72,23 @@ def _check_exact_count_and_requeue(study: optuna.Study) -> None:
     runs = client.search_runs([experiment.experiment_id], "tags.`fer.role` = 'trial'")
     assert len(runs) == len(trials)
     assert not [r for r in runs if r.info.status == "RUNNING"]
-    killed = client.get_run(interrupted[0].user_attrs["mlflow_run_id"])
-    assert killed.info.status == "KILLED" and killed.data.tags["fer.state"] == "interrupted"
+    for stopped in interrupted:
+        run = client.get_run(stopped.user_attrs["mlflow_run_id"])
+        assert run.info.status == "KILLED" and run.data.tags["fer.state"] == "interrupted"
+
+
+def test_interrupted_then_killed_search_resumes_to_the_exact_count(workdir: Path, small_csv: Path) -> None:
+    """Ctrl-C, then SIGKILL of the resumed process (nobody closes its trial), then the same command again."""
+    study = _stop_each_then_resume(small_csv, "stopped-twice", [signal.SIGINT, signal.SIGKILL])
+    _check_exact_count_and_requeue(study, n_stopped=2)
 
 
 # SIGTERM takes the same path as SIGINT once run_study's handler turns it into KeyboardInterrupt (the test
 # below checks that in-process), so its two-process variant runs with the slow tests only.
-@pytest.mark.parametrize("sig", [signal.SIGINT, pytest.param(signal.SIGTERM, marks=pytest.mark.slow)],
-                         ids=["SIGINT", "SIGTERM"])
-def test_signal_records_interrupted_trial_and_resume_completes(workdir: Path, small_csv: Path, sig: int) -> None:
-    study = _interrupt_then_resume(small_csv, f"sig{int(sig)}", sig)
-    _check_exact_count_and_requeue(study)
+@pytest.mark.slow
+def test_sigterm_records_interrupted_trial_and_resume_completes(workdir: Path, small_csv: Path) -> None:
+    study = _stop_each_then_resume(small_csv, "sigterm", [signal.SIGTERM])
+    _check_exact_count_and_requeue(study, n_stopped=1)
 
 
 def _send_sigterm_after_first_epoch(study_name: str) -> threading.Thread:
@@ -110,8 +123,3 @@ def test_sigterm_interrupts_run_study_like_ctrl_c_and_restores_the_handler(workd
     assert len(interrupted) == 1 and interrupted[0].state == optuna.trial.TrialState.FAIL
     run_of_trial = MlflowClient(default_tracking_uri()).get_run(interrupted[0].user_attrs["mlflow_run_id"])
     assert run_of_trial.info.status == "KILLED" and run_of_trial.data.tags["fer.state"] == "interrupted"
-
-
-def test_killed_process_is_detected_and_its_trial_rerun(workdir: Path, small_csv: Path) -> None:
-    study = _interrupt_then_resume(small_csv, "sigkill", signal.SIGKILL)
-    _check_exact_count_and_requeue(study)
