@@ -12,6 +12,7 @@ draw a single run happens to get. ``synthetic_trials`` makes data-free studies f
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -105,6 +106,25 @@ class DrawSummary:
         """Share of the draws that spend at most ``max_share`` and lose at most ``max_gap``."""
         hits = sum(share <= max_share and gap <= max_gap for share, gap in zip(self.shares, self.gaps))
         return hits / len(self.shares)
+
+    def describe(self, max_share: float, max_gap: float) -> dict[str, float]:
+        """Mean, range and p10/p90 of the share, the gap in points, and the draws meeting both targets.
+
+        The one summary both pruning benchmarks print from (each shows the columns it needs).
+        """
+        gaps = [gap * 100 for gap in self.gaps]
+        return {"mean_share": statistics.mean(self.shares), "share_min": min(self.shares),
+                "share_max": max(self.shares), "share_p10": _quantile(self.shares, 0.1),
+                "share_p90": _quantile(self.shares, 0.9), "mean_gap_points": statistics.mean(gaps),
+                "gap_max_points": max(gaps), "gap_p90_points": _quantile(gaps, 0.9),
+                "fraction_meeting": self.fraction_meeting(max_share, max_gap), "draws": len(self.shares)}
+
+
+def _quantile(values: Sequence[float], fraction: float) -> float:
+    """The ``fraction`` quantile of ``values`` (inclusive method: within the observed range; one value: itself)."""
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[round(fraction * 100) - 1]
 
 
 def replay_draws(trials: Sequence[RecordedTrial], *, pruner: PrunerSpec, max_epochs: int, n_draws: int,

@@ -33,7 +33,6 @@ import json
 import math
 import multiprocessing
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -126,12 +125,12 @@ def trial_records(trials: list) -> dict:
 def summarise_draws(recorded: list[RecordedTrial], args: argparse.Namespace) -> dict:
     """Replays ``recorded`` over ``--draws`` bracket draws; prints and returns share, gap and hit rate."""
     draws = replay_draws(recorded, pruner=PRUNER, max_epochs=args.epochs, n_draws=args.draws)
-    met = draws.fraction_meeting(MAX_EPOCH_SHARE, MAX_ACCURACY_GAP)
+    summary = draws.describe(MAX_EPOCH_SHARE, MAX_ACCURACY_GAP)
     print(f"offline replay of {len(recorded)} recorded trials over {args.draws} bracket draws: mean "
-          f"{statistics.mean(draws.shares):.1%} of the epochs ({min(draws.shares):.1%}..{max(draws.shares):.1%}), "
-          f"mean gap {statistics.mean(draws.gaps) * 100:+.2f} points (max {max(draws.gaps) * 100:+.2f}); both "
-          f"targets met in {met:.0%} of the draws")
-    return {"shares": list(draws.shares), "gaps": list(draws.gaps), "fraction_meeting": met}
+          f"{summary['mean_share']:.1%} of the epochs ({summary['share_min']:.1%}..{summary['share_max']:.1%}), "
+          f"mean gap {summary['mean_gap_points']:+.2f} points (max {summary['gap_max_points']:+.2f}); both "
+          f"targets met in {summary['fraction_meeting']:.0%} of the draws")
+    return {"shares": list(draws.shares), "gaps": list(draws.gaps), "fraction_meeting": summary["fraction_meeting"]}
 
 
 def main() -> int:

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -64,19 +63,6 @@ def schedules() -> dict[str, PrunerSpec]:
     return table
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    """The ``fraction`` quantile of ``values`` (inclusive method: within the observed range)."""
-    return statistics.quantiles(values, n=100, method="inclusive")[round(fraction * 100) - 1]
-
-
-def summarise(draws: DrawSummary) -> dict:
-    shares, gaps = list(draws.shares), [gap * 100 for gap in draws.gaps]
-    return {"mean_share": statistics.mean(shares), "share_p10": percentile(shares, 0.1),
-            "share_p90": percentile(shares, 0.9), "mean_gap_points": statistics.mean(gaps),
-            "gap_p90_points": percentile(gaps, 0.9),
-            "fraction_meeting": draws.fraction_meeting(MAX_EPOCH_SHARE, MAX_ACCURACY_GAP), "draws": len(shares)}
-
-
 def replay_sets(studies: list[list[RecordedTrial]], pruner: PrunerSpec, args: argparse.Namespace,
                 label: str) -> dict:
     """Replays every study of a source over ``--draws`` bracket draws each and pools the draws."""
@@ -86,7 +72,7 @@ def replay_sets(studies: list[list[RecordedTrial]], pruner: PrunerSpec, args: ar
                              name_prefix=f"{label.removesuffix(PRODUCT_MARK)}-{index}")
         shares += draws.shares
         gaps += draws.gaps
-    return summarise(DrawSummary(shares, gaps))
+    return DrawSummary(shares, gaps).describe(MAX_EPOCH_SHARE, MAX_ACCURACY_GAP)
 
 
 def load_results(path: Path) -> dict:

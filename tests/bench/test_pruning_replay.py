@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
-from _pruning_replay import RecordedTrial, replay_draws, replay_pruner, synthetic_trials  # noqa: E402
+from _pruning_replay import DrawSummary, RecordedTrial, replay_draws, replay_pruner, synthetic_trials  # noqa: E402
 
 MAX_EPOCHS = 12
 
@@ -60,6 +60,18 @@ def test_draws_summarise_share_and_gap() -> None:
     assert draws.gaps == [pytest.approx(0.0)] * 10  # the best trial leads from its first epoch: never pruned
     assert draws.fraction_meeting(max_share=1.0, max_gap=0.0) == 1.0
     assert draws.fraction_meeting(max_share=min(draws.shares) - 1e-9, max_gap=1.0) == 0.0
+
+
+def test_describe_gives_mean_range_quantiles_and_hit_rate_in_points() -> None:
+    draws = DrawSummary(shares=[0.3, 0.35, 0.5, 0.45], gaps=[0.0, 0.02, 0.005, 0.0])
+    summary = draws.describe(max_share=0.4, max_gap=0.01)
+    assert summary["mean_share"] == pytest.approx(0.4)
+    assert (summary["share_min"], summary["share_max"]) == (0.3, 0.5)
+    assert 0.3 <= summary["share_p10"] <= summary["share_p90"] <= 0.5
+    assert summary["mean_gap_points"] == pytest.approx(0.625) and summary["gap_max_points"] == pytest.approx(2.0)
+    assert summary["fraction_meeting"] == 0.25 and summary["draws"] == 4  # only (0.3, 0.0) meets both
+    one = DrawSummary(shares=[0.42], gaps=[0.0]).describe(max_share=0.4, max_gap=0.01)
+    assert one["share_p10"] == one["share_p90"] == 0.42 and one["fraction_meeting"] == 0.0
 
 
 def test_a_pruner_factory_replays_like_the_registered_pruner_of_the_same_settings() -> None:
