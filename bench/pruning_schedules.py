@@ -18,9 +18,11 @@ bracket alone (no hedging). Per source and schedule it prints the mean epoch sha
 percentile over draws, the mean and 90th-percentile accuracy gap (points), and the fraction of draws that
 meet both targets.
 
-Each schedule replays under study names of its own (Optuna's Hyperband draws a trial's bracket from a hash
-of the study name and trial number), derived from the schedule and not from which one is the product's, so
-a row's figures do not change when the product's setting does.
+Each schedule replays under study names derived from its own name (Optuna's Hyperband draws a trial's
+bracket from a hash of the study name and trial number), so a row's figures do not depend on which row is
+the product's. The product's row (``PRODUCT_SCHEDULE``, marked "(product)") is a factory like the others;
+a test checks that it replays exactly like the product's registered pruner, so it fails when the product's
+settings change and the row does not.
 
 Usage: ``python bench/pruning_schedules.py [--storage URL ...] [--results JSON ...] [--synthetic 10] [--trials 20]
 [--epochs 12] [--draws 50] [--seed 0] [--json OUT]``
@@ -38,38 +40,41 @@ from typing import TYPE_CHECKING
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _pruning_replay import DrawSummary, RecordedTrial, replay_draws, synthetic_trials  # noqa: E402
-from pruning import MAX_ACCURACY_GAP, MAX_EPOCH_SHARE, PRUNER, load_variant, recorded_trials  # noqa: E402
+from pruning import MAX_ACCURACY_GAP, MAX_EPOCH_SHARE, load_variant, recorded_trials  # noqa: E402
 
 if TYPE_CHECKING:
     from _pruning_replay import PrunerSpec
 
 
-PRODUCT_MARK = " (product)"
-"""Marks the product's row; not part of the study names its draws use."""
+PRODUCT_SCHEDULE = "hyperband, factor 4"
+"""The row with the settings of the product's registered pruner (``tests/bench`` checks they replay alike)."""
 
 
 def schedules() -> dict[str, PrunerSpec]:
-    """Pruners by label: the product's registered pruner by name, the others as factories of the maximum epochs."""
+    """Pruners by name, as factories of the maximum epochs; the name also seeds the row's bracket draws."""
     import optuna
 
     def hyperband(factor: int, min_epochs: int = 1) -> Callable[[int], optuna.pruners.BasePruner]:
         return lambda max_epochs: optuna.pruners.HyperbandPruner(min_epochs, max_epochs, factor)
 
-    table: dict[str, PrunerSpec] = {"hyperband, factor 3": hyperband(3)}
-    table[f"hyperband, factor 4{PRODUCT_MARK}"] = PRUNER  # the registry's own settings, by name
-    table.update({f"hyperband, factor {f}": hyperband(f) for f in (5, 6, 8)})
+    table: dict[str, PrunerSpec] = {f"hyperband, factor {f}": hyperband(f) for f in (3, 4, 5, 6, 8)}
     table["hyperband, factor 4, from epoch 2"] = hyperband(4, min_epochs=2)
     table["successive halving, factor 4"] = lambda max_epochs: optuna.pruners.SuccessiveHalvingPruner(1, 4)
     return table
 
 
+def label(name: str) -> str:
+    """A schedule's name as printed and written, the product's marked."""
+    return f"{name} (product)" if name == PRODUCT_SCHEDULE else name
+
+
 def replay_sets(studies: list[list[RecordedTrial]], pruner: PrunerSpec, args: argparse.Namespace,
-                label: str) -> dict:
+                name: str) -> dict:
     """Replays every study of a source over ``--draws`` bracket draws each and pools the draws."""
     shares, gaps = [], []
     for index, trials in enumerate(studies):
         draws = replay_draws(trials, pruner=pruner, max_epochs=args.epochs, n_draws=args.draws,
-                             name_prefix=f"{label.removesuffix(PRODUCT_MARK)}-{index}")
+                             name_prefix=f"{name}-{index}")
         shares += draws.shares
         gaps += draws.gaps
     return DrawSummary(shares, gaps).describe(MAX_EPOCH_SHARE, MAX_ACCURACY_GAP)
@@ -124,9 +129,9 @@ def main() -> int:
         print(f"\n{source}: {len(studies)} x {len(studies[0])} trials, {args.draws} bracket draws each")
         print(f"{'schedule':<34} {'share mean':>10} {'p10..p90':>15} {'gap mean':>9} {'gap p90':>8} {'both met':>9}")
         results[source] = {}
-        for label, pruner in table.items():
-            row = results[source][label] = replay_sets(studies, pruner, args, label)
-            print(f"{label:<34} {row['mean_share']:>10.1%} {row['share_p10']:>7.1%}..{row['share_p90']:<6.1%} "
+        for name, pruner in table.items():
+            row = results[source][label(name)] = replay_sets(studies, pruner, args, name)
+            print(f"{label(name):<34} {row['mean_share']:>10.1%} {row['share_p10']:>7.1%}..{row['share_p90']:<6.1%} "
                   f"{row['mean_gap_points']:>+9.2f} {row['gap_p90_points']:>+8.2f} {row['fraction_meeting']:>9.0%}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))

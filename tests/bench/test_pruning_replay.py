@@ -74,12 +74,21 @@ def test_describe_gives_mean_range_quantiles_and_hit_rate_in_points() -> None:
     assert one["share_p10"] == one["share_p90"] == 0.42 and one["fraction_meeting"] == 0.0
 
 
-def test_a_pruner_factory_replays_like_the_registered_pruner_of_the_same_settings() -> None:
-    trials = _best_first_study()
-    by_name = replay_pruner(trials, pruner="hyperband", max_epochs=MAX_EPOCHS, study_name="draw-3")
-    by_factory = replay_pruner(trials, max_epochs=MAX_EPOCHS, study_name="draw-3",
-                               pruner=lambda max_epochs: optuna.pruners.HyperbandPruner(1, max_epochs, 4))
-    assert by_factory == by_name
+def test_the_schedule_marked_as_the_product_replays_like_the_registered_pruner() -> None:
+    """bench/pruning_schedules.py's "(product)" row must have the product's settings: fails if either changes."""
+    from pruning import PRUNER
+    from pruning_schedules import PRODUCT_SCHEDULE, schedules
+
+    rng = np.random.default_rng(7)
+    differing = set()
+    for draw in range(3):
+        trials, name = synthetic_trials(rng, n_trials=20, epochs=MAX_EPOCHS), f"product-{draw}"
+        by_registry = replay_pruner(trials, pruner=PRUNER, max_epochs=MAX_EPOCHS, study_name=name)
+        for schedule, pruner in schedules().items():
+            if replay_pruner(trials, pruner=pruner, max_epochs=MAX_EPOCHS, study_name=name) != by_registry:
+                differing.add(schedule)
+    assert PRODUCT_SCHEDULE not in differing
+    assert differing == schedules().keys() - {PRODUCT_SCHEDULE}  # the check can tell settings apart
 
 
 def test_successive_halving_alone_spends_fewer_epochs_than_hyperband_on_the_same_draws() -> None:
