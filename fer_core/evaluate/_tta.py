@@ -39,18 +39,24 @@ def tta_views(batch: np.ndarray, mode: str, crop: int = DEFAULT_CROP) -> list[np
         return [batch]
     if mode == "flip":
         return [batch, batch[:, :, ::-1]]
-    crops = [_crop_back(batch, top, left, crop) for top, left in _crop_offsets(crop)]
+    crops = [_crop_back(batch, top, left, crop) for top, left in crop_offsets(crop)]
     return crops + [view[:, :, ::-1] for view in crops]
 
 
-def _crop_offsets(crop: int) -> list[tuple[int, int]]:
+def crop_offsets(crop: int) -> list[tuple[int, int]]:
+    """(top, left) of the ten-crop windows: the four corners, then the centre."""
     far = IMAGE_SIZE - crop
     return [(0, 0), (0, far), (far, 0), (far, far), (far // 2, far // 2)]
 
 
+def edge_padding(crop: int) -> tuple[int, int]:
+    """Pixels repeated before and after a ``crop``-wide window to fill 48 again (the window centred)."""
+    before = (IMAGE_SIZE - crop) // 2
+    return before, IMAGE_SIZE - crop - before
+
+
 def _crop_back(batch: np.ndarray, top: int, left: int, crop: int) -> np.ndarray:
     """The crop at (top, left), centred in a 48 x 48 frame filled by repeating its edge pixels."""
-    before = (IMAGE_SIZE - crop) // 2
-    after = IMAGE_SIZE - crop - before
+    padding = edge_padding(crop)
     window = batch[:, top : top + crop, left : left + crop]
-    return np.pad(window, ((0, 0), (before, after), (before, after), (0, 0)), mode="edge")
+    return np.pad(window, ((0, 0), padding, padding, (0, 0)), mode="edge")

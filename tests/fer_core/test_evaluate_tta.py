@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from fer_core.errors import ConfigError
-from fer_core.evaluate import TTA_MODES, evaluate, predict_proba, tta_views
+from fer_core.evaluate import TTA_MODES, evaluate, predict_proba, tta_views, with_tta
 from fer_core.model import build_model, get_preset
 
 
@@ -67,3 +67,31 @@ def test_evaluate_accepts_every_mode(tiny_model, images: np.ndarray) -> None:
 def test_bad_tta_options_fail_with_the_rule(tiny_model, images: np.ndarray, kwargs: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         predict_proba(tiny_model, images, **kwargs)
+
+
+# --- TTA inside the model (with_tta) ---------------------------------------------------------------------
+@pytest.mark.parametrize(("mode", "crop"), [("flip", 44), ("ten_crop", 44), ("ten_crop", 37)])
+def test_a_model_with_tta_predicts_what_predict_proba_scores(tiny_model, images: np.ndarray, mode: str,
+                                                             crop: int) -> None:
+    wrapped = with_tta(tiny_model, mode, crop=crop)
+    expected = predict_proba(tiny_model, images, tta=mode, crop=crop)
+    np.testing.assert_allclose(wrapped.predict_on_batch(images), expected, atol=1e-6)
+    assert not (mode == "ten_crop" and np.allclose(expected, predict_proba(tiny_model, images), atol=1e-6))
+
+
+def test_a_model_with_tta_saves_and_loads_in_safe_mode(tiny_model, images: np.ndarray, tmp_path) -> None:
+    import keras
+
+    wrapped = with_tta(tiny_model, "ten_crop")
+    path = tmp_path / "with_tta.keras"
+    wrapped.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    np.testing.assert_allclose(loaded.predict_on_batch(images), wrapped.predict_on_batch(images), atol=1e-7)
+    assert loaded.count_params() == wrapped.count_params()
+    assert not any(layer.trainable_weights for layer in loaded.layers if layer.name.startswith("crop"))
+
+
+def test_no_tta_is_the_model_itself_and_a_bad_mode_fails_with_the_rule(tiny_model) -> None:
+    assert with_tta(tiny_model, "none") is tiny_model
+    with pytest.raises(ConfigError, match=r"Unknown tta 'five_crop'; choose one of: none, flip, ten_crop"):
+        with_tta(tiny_model, "five_crop")
