@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from search._errors import NotFoundError
+from search._promote import SCORED_MODEL_TAG, TTA_IN_MODEL_TAG
 from fer_core.emotions import EMOTIONS
 from fer_core.errors import ConfigError
 
@@ -28,7 +29,8 @@ DEFAULT_MODEL_URI = "models:/fer-emotion@champion"
 MLFLOW_URI_PREFIXES = ("models:/", "runs:/")
 FORMATS = ("table", "json", "csv")
 TTA_CHOICES = ("auto", "none", "flip", "ten_crop")
-"""``auto``: the mode a registered version was test-scored with (its ``tta`` tag), else none."""
+"""``auto``: the mode a registered version was test-scored with (its ``tta`` tag; nothing on top when its
+model applies it itself), else none."""
 _BYTES_PER_MB = 1024 * 1024
 
 EXAMPLES = """\
@@ -59,7 +61,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tta", choices=TTA_CHOICES, default="auto",
                         help="test-time augmentation of each face; auto: the mode a registered model version "
                         "(models:/name@alias, models:/name/N) was selected and test-scored with (its `tta` "
-                        "tag, set by promote), none for other models")
+                        "tag, set by promote), none for other models. A version promoted with TTA applies it "
+                        "itself: auto adds nothing on top, and other values are refused")
     parser.add_argument("--max-pixels", type=_positive_int, default=40_000_000,
                         help="larger images (width x height, read from the header) are refused undecoded")
     parser.add_argument("--max-file-mb", type=_positive_float, default=100.0,
@@ -80,9 +83,9 @@ def run(args: argparse.Namespace) -> int:
     limits = ReadLimits(max_pixels=args.max_pixels, max_bytes=int(args.max_file_mb * _BYTES_PER_MB))
     model = load_prediction_model(args.model)
     tta = resolve_tta(args.model, args.tta)
-    if args.tta == "auto" and tta != "none":
-        print(f"Test-time augmentation: {tta} (the mode {args.model} was test-scored with; --tta none to "
-              "turn it off)", file=sys.stderr)
+    notice = tta_notice(args.model, args.tta, tta)
+    if notice:
+        print(notice, file=sys.stderr)
     predictor = EmotionPredictor(model, detector=detector, margin=args.margin, batch_size=args.batch_size,
                                  limits=limits, keep_colour=args.annotate is not None, tta=tta)
     printer = _Printer(args.format)
@@ -122,11 +125,38 @@ def load_prediction_model(spec: str) -> keras.Model:
 
 
 def resolve_tta(spec: str, requested: str) -> str:
-    """``--tta``: as given, or for ``auto`` the ``tta`` tag of the registered version ``spec`` names."""
+    """The TTA ``predict`` applies: ``--tta`` as given, or for ``auto`` the registered version's ``tta`` tag.
+
+    A version whose model applies its TTA itself (tag ``tta_in_model``, set by promote) gets none on top.
+
+    Raises:
+        ConfigError: An explicit ``--tta`` for a version that applies its own TTA (it cannot be changed).
+    """
+    version = _registered_version(spec) if requested == "auto" or spec.startswith("models:/") else None
+    tags = version.tags if version is not None else {}
+    in_model = tags.get("tta", "none") if tags.get(TTA_IN_MODEL_TAG) == "true" else "none"
+    if requested == "auto":
+        return "none" if in_model != "none" else tags.get("tta", "none")
+    if in_model != "none":
+        raise ConfigError(
+            f"{spec} applies {in_model} test-time augmentation itself, so --tta {requested} cannot change it; "
+            f"leave --tta at auto, or pass --model {tags.get(SCORED_MODEL_TAG, '<the scored model>')} (the same "
+            f"model without TTA inside) with --tta {requested}"
+        )
+    return requested
+
+
+def tta_notice(spec: str, requested: str, applied: str) -> str | None:
+    """The line that tells which TTA the predictions carry when ``--tta auto`` chose it, else None."""
     if requested != "auto":
-        return requested
+        return None
+    if applied != "none":
+        return f"Test-time augmentation: {applied} (the mode {spec} was test-scored with; --tta none to turn it off)"
     version = _registered_version(spec)
-    return version.tags.get("tta", "none") if version is not None else "none"
+    if version is not None and version.tags.get(TTA_IN_MODEL_TAG) == "true":
+        return (f"Test-time augmentation: {version.tags['tta']}, applied by {spec} itself (the mode it was "
+                "test-scored with)")
+    return None
 
 
 def _registered_version(spec: str) -> Any:

@@ -1,7 +1,8 @@
 """Promotion: register the study's test-scored model in the MLflow Model Registry and move an alias.
 
 Aliases, not the deprecated stages. A champion is not replaced by a model with a lower test accuracy on
-the same data unless forced.
+the same data unless forced. A model scored with test-time augmentation is registered with that TTA inside
+it (``search._serving_model``), so every way of loading or serving the version predicts as it was scored.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import optuna
 from mlflow.exceptions import MlflowException
 
 from search import _study as st
+from search._serving_model import ServingModel, serving_model
 from search._test_score import TestScore, recorded_test_score
 from search._tracking import REGISTERED_TAG
 
@@ -21,6 +23,10 @@ if TYPE_CHECKING:
 
 DEFAULT_MODEL_NAME = "fer-emotion"
 DEFAULT_ALIAS = "champion"
+TTA_IN_MODEL_TAG = "tta_in_model"
+"""Version tag: "true" when the registered model applies its ``tta`` itself (see ``search._serving_model``)."""
+SCORED_MODEL_TAG = "scored_model"
+"""Version tag: the URI of the model the test score is about, without TTA inside."""
 
 
 class PromotionRefused(RuntimeError):
@@ -57,23 +63,27 @@ def promote_study(
     fingerprint = study.user_attrs.get(st.FINGERPRINT_ATTR, "")
     _refuse_if_champion_better(tracker, name, alias, fingerprint, score.accuracy, force)
 
+    run_id, model_id = _model_origin(tracker, model_uri, score, trial)
+    scored = ServingModel(model_uri, model_id, run_id, tta_in_model=False)
+    registered = serving_model(study, tracker, score, scored)
     tags = {
         "study": study.study_name, "trial": str(trial.number), "data_fingerprint": fingerprint,
         "val_accuracy": f"{_val_accuracy(study, score, trial):.6f}", "test_accuracy": f"{score.accuracy:.6f}",
         "test_macro_f1": f"{score.macro_f1:.6f}", "kind": score.kind, "tta": score.tta,
+        TTA_IN_MODEL_TAG: str(registered.tta_in_model).lower(), SCORED_MODEL_TAG: model_uri,
         "members": ",".join(map(str, score.members or (trial.number,))),
     }
-    run_id, model_id = _model_origin(tracker, model_uri, score, trial)
     client = tracker.client
     try:
         client.create_registered_model(name, description="Facial-emotion classifier promoted by fer-search.")
     except MlflowException as error:
         if "RESOURCE_ALREADY_EXISTS" not in str(error.error_code):
             raise
-    version = client.create_model_version(name, source=model_uri, run_id=run_id, tags=tags, model_id=model_id)
+    version = client.create_model_version(name, source=registered.model_uri, run_id=registered.run_id, tags=tags,
+                                          model_id=registered.model_id)
     client.set_registered_model_alias(name, alias, version.version)
-    if run_id:  # keep-top-K never deletes a registered model
-        tracker.set_tags(run_id, {REGISTERED_TAG: "true"})
+    if registered.run_id:  # keep-top-K never deletes a registered model
+        tracker.set_tags(registered.run_id, {REGISTERED_TAG: "true"})
     return Promotion(name=name, version=str(version.version), alias=alias, uri=f"models:/{name}@{alias}",
                      test_accuracy=score.accuracy)
 

@@ -208,18 +208,22 @@ class StudyTracker:
         self.client.log_text(run_id, figure.to_html(include_plotlyjs="cdn", full_html=True), artifact_file)
 
     # --- models -----------------------------------------------------------------------------------
-    def log_keras_model(self, run_id: str, model: keras.Model) -> LoggedModel:
-        """Logs ``model`` as an MLflow Keras model (with a uint8-in, probabilities-out signature)."""
+    def log_keras_model(self, run_id: str, model: keras.Model, *, name: str = MODEL_ARTIFACT,
+                        id_tag: str = MODEL_ID_TAG) -> LoggedModel:
+        """Logs ``model`` as an MLflow Keras model (with a uint8-in, probabilities-out signature).
+
+        ``name`` is the logged model's name; the run's ``id_tag`` tag records its id.
+        """
         # Called just before the trial's run is finished: leaving the fluent run marks it FINISHED,
         # and finish_trial_run then records the trial's own state.
         with mlflow.start_run(run_id=run_id):
             info = mlflow.keras.log_model(
                 model,
-                name=MODEL_ARTIFACT,
+                name=name,
                 signature=model_signature(),
                 pip_requirements=_pip_requirements(),
             )
-        self.set_tags(run_id, {MODEL_ID_TAG: info.model_id})
+        self.set_tags(run_id, {id_tag: info.model_id})
         return LoggedModel(model_id=info.model_id, model_uri=info.model_uri)
 
     def delete_logged_model(self, model_id: str) -> None:

@@ -104,28 +104,43 @@ def test_run_refit_top_chains_stage_two_then_scores_once_and_promotes(
     mean = np.mean([predict_proba(m, test.images, tta="flip") for m in members], axis=0)
     assert score.accuracy == pytest.approx(float(np.mean(mean.argmax(axis=1) == test.labels)))
 
+    # Promoted with its flip TTA inside: the registered model predicts what the test score was computed on.
     assert main(["promote", "--study", "two", "--force"]) == 0
     version = client.get_model_version_by_alias("fer-emotion", "champion")
     assert version.tags["kind"] == "ensemble" and version.tags["tta"] == "flip"
+    assert version.tags["tta_in_model"] == "true" and version.tags["scored_model"] == score.model_uri
     champion = mlflow.keras.load_model("models:/fer-emotion@champion", load_model_kwargs={"safe_mode": True})
     faces = test.images[:4]
-    expected = np.mean([m.predict_on_batch(faces) for m in members], axis=0)
-    np.testing.assert_allclose(champion.predict_on_batch(faces), expected, atol=1e-5)
+    scored = np.mean([predict_proba(m, faces, tta="flip") for m in members], axis=0)
+    np.testing.assert_allclose(champion.predict_on_batch(faces), scored, atol=1e-5)
+    np.testing.assert_allclose(mlflow.pyfunc.load_model("models:/fer-emotion@champion").predict(faces), scored,
+                               atol=1e-5)  # what `mlflow models serve` runs
+    assert main(["promote", "--study", "two", "--force"]) == 0  # promoting again reuses the logged model
+    again = client.get_model_version_by_alias("fer-emotion", "champion")
+    assert again.version != version.version and again.source == version.source
+    client.delete_logged_model(again.source.removeprefix("models:/"))  # ... while it exists
+    assert main(["promote", "--study", "two", "--force"]) == 0
+    relogged = client.get_model_version_by_alias("fer-emotion", "champion")
+    assert relogged.source != version.source and relogged.tags["tta_in_model"] == "true"
 
-    # predict applies the TTA the champion was selected and test-scored with, unless told otherwise.
+    # predict adds no TTA on top of the champion's own; another mode needs the model without TTA inside.
     photo = workdir / "face.png"
     Image.fromarray(faces[0, ..., 0]).save(photo)
     capsys.readouterr()
-    answers = {}
-    for flags in ([], ["--tta", "none"]):
-        assert main(["predict", str(photo), "--no-detect", "--format", "json", *flags]) == 0
-        output = capsys.readouterr()
-        assert ("Test-time augmentation: flip" in output.err) == (not flags)
-        answers[tuple(flags)] = json.loads(output.out)[0]["probabilities"]
-    flipped = predict_proba(champion, faces[:1], tta="flip")[0]
-    probabilities = {emotion: float(p) for emotion, p in zip(EMOTIONS, flipped)}
-    assert answers[()] == pytest.approx(probabilities, abs=1e-5)
-    assert answers[()] != pytest.approx(answers[("--tta", "none")], abs=1e-7)
+    assert main(["predict", str(photo), "--no-detect", "--format", "json"]) == 0
+    output = capsys.readouterr()
+    assert "Test-time augmentation: flip, applied by models:/fer-emotion@champion itself" in output.err
+    answer = json.loads(output.out)[0]["probabilities"]
+    assert answer == pytest.approx({emotion: float(p) for emotion, p in zip(EMOTIONS, scored[0])}, abs=1e-5)
+    assert main(["predict", str(photo), "--no-detect", "--tta", "none"]) == 1
+    refused = capsys.readouterr().err
+    assert "applies flip test-time augmentation itself, so --tta none cannot change it" in refused
+    assert f"--model {score.model_uri}" in refused
+    assert main(["predict", str(photo), "--no-detect", "--format", "json", "--model", score.model_uri,
+                 "--tta", "none"]) == 0
+    plain = json.loads(capsys.readouterr().out)[0]["probabilities"]
+    unflipped = np.mean([m.predict_on_batch(faces[:1]) for m in members], axis=0)[0]
+    assert plain == pytest.approx({emotion: float(p) for emotion, p in zip(EMOTIONS, unflipped)}, abs=1e-5)
 
     # The report shows stage 2: every refit and what selection chose.
     report = build_report(_load("two"))
