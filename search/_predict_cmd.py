@@ -132,7 +132,7 @@ def resolve_tta(spec: str, requested: str) -> str:
     Raises:
         ConfigError: An explicit ``--tta`` for a version that applies its own TTA (it cannot be changed).
     """
-    version = _registered_version(spec) if requested == "auto" or spec.startswith("models:/") else None
+    version = _registered_version(spec)
     tags = version.tags if version is not None else {}
     in_model = tags.get("tta", "none") if tags.get(TTA_IN_MODEL_TAG) == "true" else "none"
     if requested == "auto":
