@@ -82,8 +82,7 @@ def run(args: argparse.Namespace) -> int:
     detector = None if args.no_detect else HaarFaceDetector()
     limits = ReadLimits(max_pixels=args.max_pixels, max_bytes=int(args.max_file_mb * _BYTES_PER_MB))
     model = load_prediction_model(args.model)
-    tta = resolve_tta(args.model, args.tta)
-    notice = tta_notice(args.model, args.tta, tta)
+    tta, notice = resolve_tta(args.model, args.tta)
     if notice:
         print(notice, file=sys.stderr)
     predictor = EmotionPredictor(model, detector=detector, margin=args.margin, batch_size=args.batch_size,
@@ -124,10 +123,11 @@ def load_prediction_model(spec: str) -> keras.Model:
     )
 
 
-def resolve_tta(spec: str, requested: str) -> str:
-    """The TTA ``predict`` applies: ``--tta`` as given, or for ``auto`` the registered version's ``tta`` tag.
+def resolve_tta(spec: str, requested: str) -> tuple[str, str | None]:
+    """The TTA ``predict`` applies, and the stderr line that says so when ``--tta auto`` chose it (else None).
 
-    A version whose model applies its TTA itself (tag ``tta_in_model``, set by promote) gets none on top.
+    ``--tta`` as given, or for ``auto`` the registered version's ``tta`` tag; a version whose model applies its
+    TTA itself (tag ``tta_in_model``, set by promote) gets none on top. One registry lookup.
 
     Raises:
         ConfigError: An explicit ``--tta`` for a version that applies its own TTA (it cannot be changed).
@@ -135,28 +135,22 @@ def resolve_tta(spec: str, requested: str) -> str:
     version = _registered_version(spec)
     tags = version.tags if version is not None else {}
     in_model = tags.get("tta", "none") if tags.get(TTA_IN_MODEL_TAG) == "true" else "none"
-    if requested == "auto":
-        return "none" if in_model != "none" else tags.get("tta", "none")
-    if in_model != "none":
-        raise ConfigError(
-            f"{spec} applies {in_model} test-time augmentation itself, so --tta {requested} cannot change it; "
-            f"leave --tta at auto, or pass --model {tags.get(SCORED_MODEL_TAG, '<the scored model>')} (the same "
-            f"model without TTA inside) with --tta {requested}"
-        )
-    return requested
-
-
-def tta_notice(spec: str, requested: str, applied: str) -> str | None:
-    """The line that tells which TTA the predictions carry when ``--tta auto`` chose it, else None."""
     if requested != "auto":
-        return None
-    if applied != "none":
-        return f"Test-time augmentation: {applied} (the mode {spec} was test-scored with; --tta none to turn it off)"
-    version = _registered_version(spec)
-    if version is not None and version.tags.get(TTA_IN_MODEL_TAG) == "true":
-        return (f"Test-time augmentation: {version.tags['tta']}, applied by {spec} itself (the mode it was "
-                "test-scored with)")
-    return None
+        if in_model != "none":
+            raise ConfigError(
+                f"{spec} applies {in_model} test-time augmentation itself, so --tta {requested} cannot change "
+                f"it; leave --tta at auto, or pass --model {tags.get(SCORED_MODEL_TAG, '<the scored model>')} "
+                f"(the same model without TTA inside) with --tta {requested}"
+            )
+        return requested, None
+    if in_model != "none":
+        return "none", (f"Test-time augmentation: {in_model}, applied by {spec} itself (the mode it was "
+                        "test-scored with)")
+    applied = tags.get("tta", "none")
+    if applied == "none":
+        return applied, None
+    return applied, (f"Test-time augmentation: {applied} (the mode {spec} was test-scored with; --tta none to "
+                     "turn it off)")
 
 
 def _registered_version(spec: str) -> Any:

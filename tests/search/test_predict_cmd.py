@@ -221,3 +221,37 @@ def test_registry_and_run_model_uris(promoted_study: Path, photos: Path, capsys,
     assert status == 1 and len(err) == 1
     assert err[0].startswith("error: Cannot load models:/no-such-model@champion from sqlite:///")
     assert os.fspath(promoted_study) in err[0]
+
+
+@pytest.mark.integration
+def test_auto_tta_follows_the_version_tags_with_one_notice(promoted_study: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A version that applies its TTA itself gets none on top; an older one (tag `tta` only) gets its mode."""
+    from mlflow import MlflowClient
+
+    from fer_core.errors import ConfigError
+    from search._paths import default_tracking_uri
+    from search._predict_cmd import resolve_tta
+
+    monkeypatch.chdir(promoted_study)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    client = MlflowClient(default_tracking_uri())
+    champion = client.get_model_version_by_alias("fer-emotion", "champion")
+    client.create_registered_model("tta-tags")
+    versions = {"older": {"tta": "flip"},
+                "inside": {"tta": "ten_crop", "tta_in_model": "true", "scored_model": "models:/m-plain"}}
+    for alias, tags in versions.items():
+        version = client.create_model_version("tta-tags", source=champion.source, tags=tags)
+        client.set_registered_model_alias("tta-tags", alias, version.version)
+
+    assert resolve_tta("models:/tta-tags@older", "auto") == (
+        "flip", "Test-time augmentation: flip (the mode models:/tta-tags@older was test-scored with; --tta none to "
+        "turn it off)")
+    assert resolve_tta("models:/tta-tags@older", "none") == ("none", None)
+    assert resolve_tta("models:/tta-tags@inside", "auto") == (
+        "none", "Test-time augmentation: ten_crop, applied by models:/tta-tags@inside itself (the mode it was "
+        "test-scored with)")
+    with pytest.raises(ConfigError, match=r"--tta flip cannot change it; .* --model models:/m-plain "):
+        resolve_tta("models:/tta-tags@inside", "flip")
+    assert resolve_tta("models:/fer-emotion@champion", "auto") == ("none", None)  # scored without TTA
+    assert resolve_tta("model.keras", "auto") == ("none", None)
