@@ -23,7 +23,9 @@ decides what Hyperband keeps; 30 %, what stage 1 of the CPU recipe trains on, co
 Usage: ``python bench/pruning.py [--csv PATH] [--space compact] [--trials 20] [--epochs 12]
 [--subset 0.1] [--seed 0] [--draws 50] [--json OUT]``;
 ``python bench/pruning.py --replay-only STORAGE [--epochs 12] [--draws 50]`` replays an earlier run's
-unpruned study without training.
+unpruned study without training; ``python bench/pruning.py --unpruned-from STORAGE [--draws 50] [--json OUT]``
+runs only the pruned study against an earlier run's unpruned one (its space, trials, epochs, subset and
+seed), so the two halves of the benchmark can run at different times.
 """
 
 from __future__ import annotations
@@ -57,7 +59,6 @@ def run_variant(pruner: str, args: argparse.Namespace, csv: Path, replay: list[d
     import optuna
 
     from search._runner import run_study
-    from search._selection import state_counts
     from search._settings import StudySettings
     from spaces import load_space
 
@@ -76,19 +77,50 @@ def run_variant(pruner: str, args: argparse.Namespace, csv: Path, replay: list[d
     started = time.perf_counter()
     outcome = run_study(settings, load_space(args.space), progress_stream=sys.stdout)
     elapsed = time.perf_counter() - started
-    trials = outcome.study.get_trials(deepcopy=False)
+    return variant_record(outcome.study, pruner=pruner, wall_s=elapsed, store=workdir)
+
+
+def variant_record(study, *, pruner: str, wall_s: float, store: Path) -> dict:
+    """What the benchmark keeps of a finished study: epochs, best value, time, states, parameters, curves."""
+    from search._selection import state_counts
+
+    trials = study.get_trials(deepcopy=False)
     return {
         "pruner": pruner,
-        "study_name": settings.study_name,
+        "study_name": study.study_name,
         "epochs": sum(len(t.intermediate_values) for t in trials),
-        "best_val_accuracy": outcome.study.best_value,
-        "best_trial": outcome.study.best_trial.number,
-        "states": state_counts(outcome.study),
-        "wall_s": elapsed,
-        "store": str(workdir),
+        "best_val_accuracy": study.best_value,
+        "best_trial": study.best_trial.number,
+        "states": state_counts(study),
+        "wall_s": wall_s,
+        "store": str(store),
         "params": [t.params for t in sorted(trials, key=lambda t: t.number)],
         **trial_records(trials),
     }
+
+
+def recorded_unpruned(storage: str, args: argparse.Namespace) -> dict:
+    """The unpruned study an earlier run left in ``storage``; its settings replace the study flags in ``args``.
+
+    Wall time is measured from the first trial's start to the last trial's end (start-up not included).
+    """
+    import optuna
+
+    try:
+        study = optuna.load_study(study_name="pruning-none", storage=storage)
+    except KeyError:
+        raise SystemExit(f"--unpruned-from {storage}: no study 'pruning-none' there; pass the storage of an "
+                         "earlier bench/pruning.py run (sqlite:////tmp/fer-pruning-none-XXXX/optuna.db)") from None
+    settings = study.user_attrs["fer.settings"]
+    finished = [t for t in study.get_trials(deepcopy=False) if t.state.is_finished()]
+    if len(finished) < settings["n_trials"]:
+        raise SystemExit(f"--unpruned-from {storage}: the unpruned study finished {len(finished)} of its "
+                         f"{settings['n_trials']} trials; finish it first (or run the whole benchmark)")
+    for flag, key in (("space", "space"), ("trials", "n_trials"), ("epochs", "max_epochs"), ("subset", "subset"),
+                      ("seed", "seed")):
+        setattr(args, flag, settings[key])
+    wall_s = (max(t.datetime_complete for t in finished) - min(t.datetime_start for t in finished)).total_seconds()
+    return variant_record(study, pruner="none", wall_s=wall_s, store=Path(storage.removeprefix("sqlite:///")).parent)
 
 
 def run_in_fresh_process(*variant_args) -> dict:
@@ -143,12 +175,20 @@ def main() -> int:
     parser.add_argument("--replay-only", metavar="STORAGE",
                         help="train nothing: replay the unpruned study of an earlier run (its Optuna storage URL, "
                         "e.g. sqlite:////tmp/fer-pruning-none-XXXX/optuna.db) over --draws bracket draws")
+    parser.add_argument("--unpruned-from", metavar="STORAGE",
+                        help="run only the pruned study, against the unpruned study of an earlier run (its storage "
+                        "URL); that study's space, trials, epochs, subset and seed replace those flags")
     args, csv = parse_and_start(parser)
     if args.replay_only:
         summarise_draws(recorded_trials(load_variant(args.replay_only, "none")), args)
         return 0
 
-    unpruned = run_in_fresh_process("none", args, csv)
+    if args.unpruned_from:
+        unpruned = recorded_unpruned(args.unpruned_from, args)
+        print(f"unpruned study from {args.unpruned_from}: {args.space}, {args.trials} trials, <= {args.epochs} "
+              f"epochs, {args.subset:.0%} of the training split, seed {args.seed}")
+    else:
+        unpruned = run_in_fresh_process("none", args, csv)
     pruned = run_in_fresh_process(PRUNER, args, csv, unpruned["params"])
     share = pruned["epochs"] / unpruned["epochs"]
     gap = unpruned["best_val_accuracy"] - pruned["best_val_accuracy"]

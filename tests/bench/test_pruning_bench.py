@@ -1,0 +1,56 @@
+"""bench/pruning.py --unpruned-from: the pruned half of the benchmark against an earlier run's unpruned study."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import optuna
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+
+from pruning import recorded_unpruned  # noqa: E402
+
+SETTINGS = {"space": "compact", "n_trials": 2, "max_epochs": 3, "subset": 0.1, "seed": 5}
+
+
+def _unpruned_study(storage: str, curves: list[list[float]], n_trials: int = 2) -> None:
+    study = optuna.create_study(storage=storage, study_name="pruning-none", direction="maximize")
+    study.set_user_attr("fer.settings", {**SETTINGS, "n_trials": n_trials})
+    for number, curve in enumerate(curves):
+        trial = study.ask({"width": optuna.distributions.IntDistribution(8, 16)})
+        for epoch, value in enumerate(curve):
+            trial.report(value, epoch)
+        study.tell(trial, max(curve))
+        assert trial.number == number
+
+
+def test_the_recorded_study_gives_its_curves_and_settings(tmp_path: Path) -> None:
+    storage = f"sqlite:///{tmp_path}/optuna.db"
+    _unpruned_study(storage, [[0.2, 0.3, 0.35], [0.25, 0.4, 0.38]])
+    args = argparse.Namespace(space="vgg", trials=20, epochs=12, subset=0.5, seed=0)
+
+    unpruned = recorded_unpruned(storage, args)
+
+    assert (args.space, args.trials, args.epochs, args.subset, args.seed) == ("compact", 2, 3, 0.1, 5)
+    assert unpruned["epochs"] == 6
+    assert unpruned["best_val_accuracy"] == 0.4
+    assert unpruned["best_trial"] == 1
+    assert unpruned["curves"] == [[0.2, 0.3, 0.35], [0.25, 0.4, 0.38]]
+    assert [set(p) for p in unpruned["params"]] == [{"width"}, {"width"}]
+    assert unpruned["store"] == str(tmp_path)
+    assert unpruned["wall_s"] >= 0
+
+
+def test_an_unfinished_or_missing_study_is_refused_with_the_fix(tmp_path: Path) -> None:
+    storage = f"sqlite:///{tmp_path}/optuna.db"
+    _unpruned_study(storage, [[0.2, 0.3]], n_trials=3)
+    args = argparse.Namespace(space="compact", trials=20, epochs=12, subset=0.1, seed=0)
+    with pytest.raises(SystemExit, match="finished 1 of its 3 trials; finish it first"):
+        recorded_unpruned(storage, args)
+
+    other = f"sqlite:///{tmp_path}/other.db"
+    with pytest.raises(SystemExit, match="no study 'pruning-none' there"):
+        recorded_unpruned(other, args)
