@@ -1,4 +1,4 @@
-"""Serving the promoted model: ``mlflow models serve -m models:/fer-emotion@champion`` answers like the loaders."""
+"""Serving the promoted model: ``mlflow models serve -m models:/fer-emotion@champion`` answers what was scored."""
 
 from __future__ import annotations
 
@@ -25,7 +25,6 @@ pytestmark = pytest.mark.integration
 CHAMPION = "models:/fer-emotion@champion"
 KERAS_INPUT_NAME = "image"  # the name fer_core.model's builder gives the model's input layer
 START_TIMEOUT_S = 240.0
-
 
 
 def _free_port() -> int:
@@ -65,15 +64,22 @@ def _wait_until_serving(process: subprocess.Popen[bytes], url: str, log: Path) -
     pytest.fail(f"mlflow models serve did not answer within {START_TIMEOUT_S:.0f} s:\n{log.read_text()[-3000:]}")
 
 
-def test_served_champion_predicts_like_the_loaders(workdir: Path, small_csv: Path) -> None:
+def test_served_champion_predicts_what_its_test_score_measured(workdir: Path, small_csv: Path) -> None:
+    """A champion test-scored with flip TTA carries it inside: the server answers the TTA-averaged probabilities."""
     import mlflow
+    from mlflow import MlflowClient
+
+    from fer_core.evaluate import predict_proba
 
     assert main(["run", "--space", "smoke", "--data", str(small_csv), "--study", "serve", "--trials", "2",
-                 "--epochs", "1"]) == 0
+                 "--epochs", "1", "--refit-top", "1", "--refit-epochs", "1"]) == 0
     assert main(["promote", "--study", "serve"]) == 0
-    faces = _faces()
     mlflow.set_tracking_uri(default_tracking_uri())
-    expected = mlflow.keras.load_model(CHAMPION, load_model_kwargs={"safe_mode": True}).predict(faces, verbose=0)
+    version = MlflowClient().get_model_version_by_alias("fer-emotion", "champion")
+    assert (version.tags["tta"], version.tags["tta_in_model"]) == ("flip", "true")
+    faces = _faces()
+    scored_model = mlflow.keras.load_model(version.tags["scored_model"], load_model_kwargs={"safe_mode": True})
+    expected = predict_proba(scored_model, faces, tta="flip")
 
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
@@ -92,7 +98,7 @@ def test_served_champion_predicts_like_the_loaders(workdir: Path, small_csv: Pat
 
     assert served.shape == (len(faces), 7)
     np.testing.assert_allclose(served, expected, atol=1e-5)
-    np.testing.assert_allclose(mlflow.pyfunc.load_model(CHAMPION).predict(faces), expected, atol=1e-5)
+    assert not np.allclose(scored_model.predict(faces, verbose=0), expected, atol=1e-5), "flip TTA must show"
     assert np.allclose(served.sum(axis=1), 1.0, atol=1e-4)
 
 
