@@ -23,9 +23,9 @@ decides what Hyperband keeps; 30 %, what stage 1 of the CPU recipe trains on, co
 Usage: ``python bench/pruning.py [--csv PATH] [--space compact] [--trials 20] [--epochs 12]
 [--subset 0.1] [--seed 0] [--draws 50] [--json OUT]``;
 ``python bench/pruning.py --replay-only STORAGE [--epochs 12] [--draws 50]`` replays an earlier run's
-unpruned study without training; ``python bench/pruning.py --unpruned-from STORAGE [--draws 50] [--json OUT]``
-runs only the pruned study against an earlier run's unpruned one (its space, trials, epochs, subset and
-seed), so the two halves of the benchmark can run at different times.
+unpruned study without training. The two halves can run at different times: ``--unpruned-only`` runs the
+unpruned study (and its replays) and prints its storage; ``--unpruned-from STORAGE`` runs only the pruned
+study against it (taking its space, trials, epochs, subset and seed).
 """
 
 from __future__ import annotations
@@ -165,6 +165,20 @@ def summarise_draws(recorded: list[RecordedTrial], args: argparse.Namespace) -> 
     return {"shares": list(draws.shares), "gaps": list(draws.gaps), "fraction_meeting": summary["fraction_meeting"]}
 
 
+def run_unpruned_only(args: argparse.Namespace, csv: Path) -> int:
+    """The first half of the benchmark: the unpruned study, its offline replays, and where it is stored."""
+    unpruned = run_in_fresh_process("none", args, csv)
+    print(f"\nunpruned study: {unpruned['epochs']} epochs, best {unpruned['best_val_accuracy']:.4f} (trial "
+          f"#{unpruned['best_trial']}), {unpruned['wall_s'] / 60:.1f} min, {unpruned['states']}; the pruned half: "
+          f"python bench/pruning.py --unpruned-from sqlite:///{unpruned['store']}/optuna.db")
+    results = {"unpruned": unpruned}
+    if args.draws:
+        results["draws"] = summarise_draws(recorded_trials(unpruned), args)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+    return 0
+
+
 def main() -> int:
     parser = study_bench_parser(__doc__)
     parser.add_argument("--trials", type=int, default=20)
@@ -172,16 +186,22 @@ def main() -> int:
     parser.add_argument("--subset", type=float, default=0.1)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--draws", type=int, default=50, help="bracket draws replayed offline (0: none)")
-    parser.add_argument("--replay-only", metavar="STORAGE",
+    halves = parser.add_mutually_exclusive_group()
+    halves.add_argument("--replay-only", metavar="STORAGE",
                         help="train nothing: replay the unpruned study of an earlier run (its Optuna storage URL, "
                         "e.g. sqlite:////tmp/fer-pruning-none-XXXX/optuna.db) over --draws bracket draws")
-    parser.add_argument("--unpruned-from", metavar="STORAGE",
+    halves.add_argument("--unpruned-only", action="store_true",
+                        help="run only the unpruned study and replay it over --draws bracket draws; pass its storage "
+                        "to --unpruned-from later for the pruned study")
+    halves.add_argument("--unpruned-from", metavar="STORAGE",
                         help="run only the pruned study, against the unpruned study of an earlier run (its storage "
                         "URL); that study's space, trials, epochs, subset and seed replace those flags")
     args, csv = parse_and_start(parser)
     if args.replay_only:
         summarise_draws(recorded_trials(load_variant(args.replay_only, "none")), args)
         return 0
+    if args.unpruned_only:
+        return run_unpruned_only(args, csv)
 
     if args.unpruned_from:
         unpruned = recorded_unpruned(args.unpruned_from, args)

@@ -54,3 +54,36 @@ def test_an_unfinished_or_missing_study_is_refused_with_the_fix(tmp_path: Path) 
     other = f"sqlite:///{tmp_path}/other.db"
     with pytest.raises(SystemExit, match="no study 'pruning-none' there"):
         recorded_unpruned(other, args)
+
+
+@pytest.mark.slow
+def test_the_two_halves_run_apart_and_meet(tmp_path: Path) -> None:
+    """--unpruned-only records a study that --unpruned-from later prunes (real training, spawned processes)."""
+    import json
+    import os
+    import subprocess
+
+    from fer_core.data import make_demo_dataset
+    from tests.search.conftest import write_fer_csv
+
+    faces = make_demo_dataset(20, seed=3)
+    csv = write_fer_csv(tmp_path / "small.csv", faces.images, faces.labels, faces.usage)
+    env = {**os.environ, "TMPDIR": str(tmp_path)}  # the bench's study folders go here, not in /tmp
+    bench = [sys.executable, str(Path(__file__).resolve().parents[2] / "bench" / "pruning.py"), "--csv", str(csv)]
+    first = subprocess.run([*bench, "--unpruned-only", "--space", "smoke", "--trials", "3", "--epochs", "2",
+                            "--subset", "1", "--seed", "2", "--draws", "2", "--json", str(tmp_path / "a.json")],
+                           capture_output=True, text=True, timeout=600, cwd=tmp_path, env=env)
+    assert first.returncode == 0, first.stderr[-3000:]
+    unpruned = json.loads((tmp_path / "a.json").read_text())["unpruned"]
+    assert len(unpruned["curves"]) == 3 and "pruned" not in json.loads((tmp_path / "a.json").read_text())
+    assert Path(unpruned["store"]).parent == tmp_path
+    storage = f"sqlite:///{unpruned['store']}/optuna.db"
+    assert f"--unpruned-from {storage}" in first.stdout
+
+    second = subprocess.run([*bench, "--unpruned-from", storage, "--draws", "2", "--json", str(tmp_path / "b.json")],
+                            capture_output=True, text=True, timeout=600, cwd=tmp_path, env=env)
+    assert second.returncode in (0, 1), second.stderr[-3000:]  # 1: a target missed, which tiny studies may
+    both = json.loads((tmp_path / "b.json").read_text())
+    assert both["unpruned"]["curves"] == unpruned["curves"]
+    assert both["pruned"]["params"] == unpruned["params"]  # the same trials, replayed in order
+    assert "smoke, 3 trials, <= 2 epochs, 100% of the training split, seed 2" in second.stdout

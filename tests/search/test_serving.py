@@ -71,7 +71,7 @@ def test_served_champion_predicts_what_its_test_score_measured(workdir: Path, sm
 
     from fer_core.evaluate import predict_proba
 
-    assert main(["run", "--space", "smoke", "--data", str(small_csv), "--study", "serve", "--trials", "2",
+    assert main(["run", "--space", "smoke", "--data", str(small_csv), "--study", "serve", "--trials", "1",
                  "--epochs", "1", "--refit-top", "1", "--refit-epochs", "1"]) == 0
     assert main(["promote", "--study", "serve"]) == 0
     mlflow.set_tracking_uri(default_tracking_uri())
