@@ -40,6 +40,10 @@ import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import optuna
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -80,7 +84,7 @@ def run_variant(pruner: str, args: argparse.Namespace, csv: Path, replay: list[d
     return variant_record(outcome.study, pruner=pruner, wall_s=elapsed, store=workdir)
 
 
-def variant_record(study, *, pruner: str, wall_s: float, store: Path) -> dict:
+def variant_record(study: optuna.Study, *, pruner: str, wall_s: float, store: Path) -> dict:
     """What the benchmark keeps of a finished study: epochs, best value, time, states, parameters, curves."""
     from search._selection import state_counts
 
