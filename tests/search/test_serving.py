@@ -98,6 +98,7 @@ def test_served_champion_predicts_what_its_test_score_measured(workdir: Path, sm
 
     assert served.shape == (len(faces), 7)
     np.testing.assert_allclose(served, expected, atol=1e-5)
+    np.testing.assert_allclose(mlflow.pyfunc.load_model(CHAMPION).predict(faces), expected, atol=1e-5)
     assert not np.allclose(scored_model.predict(faces, verbose=0), expected, atol=1e-5), "flip TTA must show"
     assert np.allclose(served.sum(axis=1), 1.0, atol=1e-4)
 
