@@ -175,12 +175,16 @@ def run_unpruned_only(args: argparse.Namespace, csv: Path) -> int:
     print(f"\nunpruned study: {unpruned['epochs']} epochs, best {unpruned['best_val_accuracy']:.4f} (trial "
           f"#{unpruned['best_trial']}), {unpruned['wall_s'] / 60:.1f} min, {unpruned['states']}; the pruned half: "
           f"python bench/pruning.py --unpruned-from sqlite:///{unpruned['store']}/optuna.db")
-    results = {"unpruned": unpruned}
+    write_results({"unpruned": unpruned}, recorded_trials(unpruned), args)
+    return 0
+
+
+def write_results(results: dict, recorded: list[RecordedTrial], args: argparse.Namespace) -> None:
+    """Adds the replays over ``--draws`` bracket draws to ``results`` and writes them to ``--json`` if given."""
     if args.draws:
-        results["draws"] = summarise_draws(recorded_trials(unpruned), args)
+        results["draws"] = summarise_draws(recorded, args)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
-    return 0
 
 
 def main() -> int:
@@ -233,10 +237,7 @@ def main() -> int:
     print(f"offline replay of this run's bracket draw: {same_draw.epochs} epochs (measured {pruned['epochs']})")
     results = {"unpruned": unpruned, "pruned": pruned, "epoch_share": share, "accuracy_gap": gap,
                "unreproduced_trials": unreproduced, "same_draw_replay_epochs": same_draw.epochs}
-    if args.draws:
-        results["draws"] = summarise_draws(recorded, args)
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2))
+    write_results(results, recorded, args)
     return 0 if share <= MAX_EPOCH_SHARE and gap <= MAX_ACCURACY_GAP else 1
 
 
