@@ -40,7 +40,7 @@ import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import optuna
@@ -53,6 +53,9 @@ from _study_bench import parse_and_start, quiet_start, study_bench_parser  # noq
 MAX_EPOCH_SHARE = 0.40
 MAX_ACCURACY_GAP = 0.01
 PRUNER = "hyperband"
+SIGNALS = ("product", "accuracy")
+"""What the offline replays feed the pruner: ``search run``'s signal (best validation accuracy so far, ties
+broken by validation loss) or the best validation accuracy alone (what ``search run`` reported before)."""
 
 
 def run_variant(pruner: str, args: argparse.Namespace, csv: Path, replay: list[dict] | None = None) -> dict:
@@ -100,7 +103,40 @@ def variant_record(study: optuna.Study, *, pruner: str, wall_s: float, store: Pa
         "store": str(store),
         "params": [t.params for t in sorted(trials, key=lambda t: t.number)],
         **trial_records(trials),
+        **validation_curves(trials, store),
     }
+
+
+def validation_curves(trials: list, store: Path) -> dict:
+    """Per trial, in number order, its raw per-epoch validation accuracy and loss, from the study's MLflow store.
+
+    From these the replays rebuild any pruner signal, whatever signal the recorded study reported. Empty when
+    the store is not beside the study (a study copied without its ``mlruns``).
+    """
+    from mlflow import MlflowClient
+
+    from search._paths import MLRUNS_DIRNAME, TRACKING_DB_NAME
+    from search._study import RUN_ID_ATTR
+
+    database = store / MLRUNS_DIRNAME / TRACKING_DB_NAME
+    if not database.exists():
+        return {}
+    client = MlflowClient(tracking_uri=f"sqlite:///{database}")
+    accuracy, loss, n_validation = [], [], None
+    for trial in sorted(trials, key=lambda t: t.number):
+        run_id = trial.user_attrs.get(RUN_ID_ATTR)
+        history = {name: _metric_by_step(client, run_id, name) if run_id else {}
+                   for name in ("val_accuracy", "val_loss")}
+        accuracy.append([history["val_accuracy"][step] for step in sorted(history["val_accuracy"])])
+        loss.append([history["val_loss"].get(step, math.inf) for step in sorted(history["val_accuracy"])])
+        if n_validation is None and run_id:
+            parent = client.get_run(client.get_run(run_id).data.tags["mlflow.parentRunId"])
+            n_validation = int(parent.data.params["data.n_validation"])
+    return {"val_accuracy": accuracy, "val_loss": loss, "n_validation": n_validation}
+
+
+def _metric_by_step(client: Any, run_id: str, name: str) -> dict[int, float]:
+    return {metric.step: metric.value for metric in client.get_metric_history(run_id, name)}
 
 
 def recorded_unpruned(storage: str, args: argparse.Namespace) -> dict:
@@ -124,7 +160,7 @@ def recorded_unpruned(storage: str, args: argparse.Namespace) -> dict:
                       ("seed", "seed")):
         setattr(args, flag, settings[key])
     wall_s = (max(t.datetime_complete for t in finished) - min(t.datetime_start for t in finished)).total_seconds()
-    return variant_record(study, pruner="none", wall_s=wall_s, store=Path(storage.removeprefix("sqlite:///")).parent)
+    return variant_record(study, pruner="none", wall_s=wall_s, store=_store_of(storage))
 
 
 def run_in_fresh_process(*variant_args) -> dict:
@@ -134,21 +170,52 @@ def run_in_fresh_process(*variant_args) -> dict:
 
 
 def unreproduced_trials(unpruned: dict, pruned: dict) -> list[int]:
-    """Trials whose pruned-study curve differs from the unpruned curve over the epochs both ran."""
-    return [number for number, (full, cut) in enumerate(zip(unpruned["curves"], pruned["curves"]))
+    """Trials whose pruned-study validation accuracy differs from the unpruned one over the epochs both ran.
+
+    Compares the raw per-epoch accuracies when both studies have them (the two may have reported different
+    signals), else the reported curves.
+    """
+    key = "val_accuracy" if "val_accuracy" in unpruned and "val_accuracy" in pruned else "curves"
+    return [number for number, (full, cut) in enumerate(zip(unpruned[key], pruned[key]))
             if len(cut) > len(full) or not all(math.isclose(a, b, abs_tol=1e-6) for a, b in zip(full, cut))]
 
 
-def recorded_trials(variant: dict) -> list[RecordedTrial]:
-    return [RecordedTrial(curve, value) for curve, value in zip(variant["curves"], variant["values"])]
+def recorded_trials(variant: dict, signal: str = "product") -> list[RecordedTrial]:
+    """The variant's trials as the pruner sees them under ``signal`` (one of ``SIGNALS``).
+
+    Rebuilt from the raw validation curves when the variant has them; a record without them (an older
+    ``--json`` file) replays the curves it reported.
+    """
+    if "val_accuracy" not in variant:
+        return [RecordedTrial(curve, value) for curve, value in zip(variant["curves"], variant["values"])]
+    return [RecordedTrial(signal_curve(accuracy, loss, variant["n_validation"], signal), value)
+            for accuracy, loss, value in zip(variant["val_accuracy"], variant["val_loss"], variant["values"])]
+
+
+def signal_curve(accuracy: list[float], loss: list[float], n_validation: int, signal: str) -> list[float]:
+    """What the pruner is told after each epoch of one trial under ``signal``."""
+    from search._pruning_signal import PruningSignal
+
+    tracker, curve = PruningSignal(n_validation), []
+    for epoch_accuracy, epoch_loss in zip(accuracy, loss):
+        value = tracker.update(epoch_accuracy, epoch_loss)
+        curve.append(tracker.accuracy if signal == "accuracy" else value)
+    return curve
 
 
 def load_variant(storage: str, pruner: str) -> dict:
-    """The curves and values of the ``pruning-{pruner}`` study an earlier run left in ``storage``."""
+    """The curves and values (and raw validation curves, from its MLflow store) of the ``pruning-{pruner}``
+    study an earlier run left in ``storage``."""
     import optuna
 
     study = optuna.load_study(study_name=f"pruning-{pruner}", storage=storage)
-    return trial_records(study.get_trials(deepcopy=False))
+    trials = study.get_trials(deepcopy=False)
+    return {**trial_records(trials), **validation_curves(trials, _store_of(storage))}
+
+
+def _store_of(storage: str) -> Path:
+    """The benchmark's working directory that holds ``storage`` (``sqlite:///<dir>/optuna.db``)."""
+    return Path(storage.removeprefix("sqlite:///")).parent
 
 
 def trial_records(trials: list) -> dict:
@@ -162,11 +229,13 @@ def summarise_draws(recorded: list[RecordedTrial], args: argparse.Namespace) -> 
     """Replays ``recorded`` over ``--draws`` bracket draws; prints and returns share, gap and hit rate."""
     draws = replay_draws(recorded, pruner=PRUNER, max_epochs=args.epochs, n_draws=args.draws)
     summary = draws.describe(MAX_EPOCH_SHARE, MAX_ACCURACY_GAP)
-    print(f"offline replay of {len(recorded)} recorded trials over {args.draws} bracket draws: mean "
+    print(f"offline replay ({args.signal} signal) of {len(recorded)} recorded trials over {args.draws} bracket "
+          "draws: mean "
           f"{summary['mean_share']:.1%} of the epochs ({summary['share_min']:.1%}..{summary['share_max']:.1%}), "
           f"mean gap {summary['mean_gap_points']:+.2f} points (max {summary['gap_max_points']:+.2f}); both "
           f"targets met in {summary['fraction_meeting']:.0%} of the draws")
-    return {"shares": list(draws.shares), "gaps": list(draws.gaps), "fraction_meeting": summary["fraction_meeting"]}
+    return {"signal": args.signal, "shares": list(draws.shares), "gaps": list(draws.gaps),
+            "fraction_meeting": summary["fraction_meeting"]}
 
 
 def run_unpruned_only(args: argparse.Namespace, csv: Path) -> int:
@@ -175,7 +244,7 @@ def run_unpruned_only(args: argparse.Namespace, csv: Path) -> int:
     print(f"\nunpruned study: {unpruned['epochs']} epochs, best {unpruned['best_val_accuracy']:.4f} (trial "
           f"#{unpruned['best_trial']}), {unpruned['wall_s'] / 60:.1f} min, {unpruned['states']}; the pruned half: "
           f"python bench/pruning.py --unpruned-from sqlite:///{unpruned['store']}/optuna.db")
-    write_results({"unpruned": unpruned}, recorded_trials(unpruned), args)
+    write_results({"unpruned": unpruned}, recorded_trials(unpruned, args.signal), args)
     return 0
 
 
@@ -194,6 +263,10 @@ def main() -> int:
     parser.add_argument("--subset", type=float, default=0.1)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--draws", type=int, default=50, help="bracket draws replayed offline (0: none)")
+    parser.add_argument("--signal", choices=SIGNALS, default="product",
+                        help="what the offline replays tell the pruner: product (what search run reports: the best "
+                        "validation accuracy so far, ties broken by validation loss) or accuracy (the best accuracy "
+                        "alone)")
     halves = parser.add_mutually_exclusive_group()
     halves.add_argument("--replay-only", metavar="STORAGE",
                         help="train nothing: replay the unpruned study of an earlier run (its Optuna storage URL, "
@@ -206,7 +279,7 @@ def main() -> int:
                         "URL); that study's space, trials, epochs, subset and seed replace those flags")
     args, csv = parse_and_start(parser)
     if args.replay_only:
-        summarise_draws(recorded_trials(load_variant(args.replay_only, "none")), args)
+        summarise_draws(recorded_trials(load_variant(args.replay_only, "none"), args.signal), args)
         return 0
     if args.unpruned_only:
         return run_unpruned_only(args, csv)
@@ -232,7 +305,7 @@ def main() -> int:
     unreproduced = unreproduced_trials(unpruned, pruned)
     print(f"trials that followed their unpruned curve until they stopped: {args.trials - len(unreproduced)} of "
           f"{args.trials}" + (f" (not: {unreproduced})" if unreproduced else ""))
-    recorded = recorded_trials(unpruned)
+    recorded = recorded_trials(unpruned, args.signal)
     same_draw = replay_pruner(recorded, pruner=PRUNER, max_epochs=args.epochs, study_name=pruned["study_name"])
     print(f"offline replay of this run's bracket draw: {same_draw.epochs} epochs (measured {pruned['epochs']})")
     results = {"unpruned": unpruned, "pruned": pruned, "epoch_share": share, "accuracy_gap": gap,

@@ -1,4 +1,4 @@
-"""bench/pruning.py --unpruned-from: the pruned half of the benchmark against an earlier run's unpruned study."""
+"""bench/pruning.py: the pruned half against an earlier run's unpruned study; the signals its replays feed the pruner."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
-from pruning import recorded_unpruned  # noqa: E402
+from pruning import recorded_trials, recorded_unpruned  # noqa: E402
 
 SETTINGS = {"space": "compact", "n_trials": 2, "max_epochs": 3, "subset": 0.1, "seed": 5}
 
@@ -56,6 +56,26 @@ def test_an_unfinished_or_missing_study_is_refused_with_the_fix(tmp_path: Path) 
         recorded_unpruned(other, args)
 
 
+def test_replays_rebuild_either_signal_from_the_raw_validation_curves() -> None:
+    majority = 895 / 3589
+    variant = {"curves": [[0.0]], "values": [0.30, 0.31], "n_validation": 3589,
+               "val_accuracy": [[majority, majority, 0.30], [majority, 0.20, 0.31]],
+               "val_loss": [[1.9, 1.7, 1.6], [1.8, 1.5, 1.4]]}
+
+    accuracy_only = recorded_trials(variant, "accuracy")
+    assert [t.curve for t in accuracy_only] == [[majority, majority, 0.30], [majority, majority, 0.31]]
+    assert [t.value for t in accuracy_only] == [0.30, 0.31]
+
+    product = recorded_trials(variant, "product")
+    assert product[0].curve[1] > product[0].curve[0]  # same accuracy, lower loss
+    assert product[1].curve[0] > product[0].curve[0]  # trial 1 ties trial 0 at epoch 1 with a lower loss
+    assert product[1].curve[1] == product[1].curve[0]  # a worse epoch changes nothing
+    assert all(0 < a - p < 0.5 / 3589 for t, u in zip(accuracy_only, product) for a, p in zip(t.curve, u.curve))
+
+    older = {"curves": [[0.2, 0.3]], "values": [0.3]}  # a --json file from before the raw curves were kept
+    assert [t.curve for t in recorded_trials(older, "product")] == [[0.2, 0.3]]
+
+
 @pytest.mark.slow
 def test_the_two_halves_run_apart_and_meet(tmp_path: Path) -> None:
     """--unpruned-only records a study that --unpruned-from later prunes (real training, spawned processes)."""
@@ -76,6 +96,10 @@ def test_the_two_halves_run_apart_and_meet(tmp_path: Path) -> None:
     assert first.returncode == 0, first.stderr[-3000:]
     unpruned = json.loads((tmp_path / "a.json").read_text())["unpruned"]
     assert len(unpruned["curves"]) == 3 and "pruned" not in json.loads((tmp_path / "a.json").read_text())
+    # The raw validation curves come back from the MLflow store, and rebuild what the study reported.
+    assert [len(c) for c in unpruned["val_accuracy"]] == [len(c) for c in unpruned["curves"]]
+    rebuilt = [t.curve for t in recorded_trials(unpruned, "product")]
+    assert rebuilt == [pytest.approx(curve) for curve in unpruned["curves"]]
     assert Path(unpruned["store"]).parent == tmp_path
     storage = f"sqlite:///{unpruned['store']}/optuna.db"
     assert f"--unpruned-from {storage}" in first.stdout
