@@ -21,11 +21,13 @@ The default subset is 10 % of the training split (2,871 faces, about 410 per cla
 decides what Hyperband keeps; 30 %, what stage 1 of the CPU recipe trains on, costs about 3 hours here.
 
 Usage: ``python bench/pruning.py [--csv PATH] [--space compact] [--trials 20] [--epochs 12]
-[--subset 0.1] [--seed 0] [--draws 50] [--json OUT]``;
+[--subset 0.1] [--seed 0] [--draws 50] [--signal accuracy] [--json OUT]``;
 ``python bench/pruning.py --replay-only STORAGE [--epochs 12] [--draws 50]`` replays an earlier run's
 unpruned study without training. The two halves can run at different times: ``--unpruned-only`` runs the
 unpruned study (and its replays) and prints its storage; ``--unpruned-from STORAGE`` runs only the pruned
-study against it (taking its space, trials, epochs, subset and seed).
+study against it (taking its space, trials, epochs, subset and seed). Each trial's raw per-epoch validation
+accuracy and loss are read back from the study's MLflow store, so the replays can feed the pruner another
+signal than the one the study reported (``--signal``, ``SIGNALS``).
 """
 
 from __future__ import annotations
@@ -53,9 +55,9 @@ from _study_bench import parse_and_start, quiet_start, study_bench_parser  # noq
 MAX_EPOCH_SHARE = 0.40
 MAX_ACCURACY_GAP = 0.01
 PRUNER = "hyperband"
-SIGNALS = ("product", "accuracy")
-"""What the offline replays feed the pruner: ``search run``'s signal (best validation accuracy so far, ties
-broken by validation loss) or the best validation accuracy alone (what ``search run`` reported before)."""
+SIGNALS = ("accuracy", "tiebreak")
+"""What the offline replays feed the pruner: ``accuracy``, what ``search run`` reports (the best validation
+accuracy so far), or ``tiebreak``, the candidate of ``_pruning_signal`` (ties broken by validation loss)."""
 
 
 def run_variant(pruner: str, args: argparse.Namespace, csv: Path, replay: list[dict] | None = None) -> dict:
@@ -180,7 +182,7 @@ def unreproduced_trials(unpruned: dict, pruned: dict) -> list[int]:
             if len(cut) > len(full) or not all(math.isclose(a, b, abs_tol=1e-6) for a, b in zip(full, cut))]
 
 
-def recorded_trials(variant: dict, signal: str = "product") -> list[RecordedTrial]:
+def recorded_trials(variant: dict, signal: str = "accuracy") -> list[RecordedTrial]:
     """The variant's trials as the pruner sees them under ``signal`` (one of ``SIGNALS``).
 
     Rebuilt from the raw validation curves when the variant has them; a record without them (an older
@@ -194,13 +196,15 @@ def recorded_trials(variant: dict, signal: str = "product") -> list[RecordedTria
 
 def signal_curve(accuracy: list[float], loss: list[float], n_validation: int, signal: str) -> list[float]:
     """What the pruner is told after each epoch of one trial under ``signal``."""
-    from search._pruning_signal import PruningSignal
+    from _pruning_signal import PruningSignal
 
-    tracker, curve = PruningSignal(n_validation), []
-    for epoch_accuracy, epoch_loss in zip(accuracy, loss):
-        value = tracker.update(epoch_accuracy, epoch_loss)
-        curve.append(tracker.accuracy if signal == "accuracy" else value)
-    return curve
+    from search._trial import BestSoFar
+
+    if signal == "accuracy":
+        best = BestSoFar()
+        return [best.update(value) for value in accuracy]
+    tiebreak = PruningSignal(n_validation)
+    return [tiebreak.update(value, epoch_loss) for value, epoch_loss in zip(accuracy, loss)]
 
 
 def load_variant(storage: str, pruner: str) -> dict:
@@ -263,10 +267,10 @@ def main() -> int:
     parser.add_argument("--subset", type=float, default=0.1)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--draws", type=int, default=50, help="bracket draws replayed offline (0: none)")
-    parser.add_argument("--signal", choices=SIGNALS, default="product",
-                        help="what the offline replays tell the pruner: product (what search run reports: the best "
-                        "validation accuracy so far, ties broken by validation loss) or accuracy (the best accuracy "
-                        "alone)")
+    parser.add_argument("--signal", choices=SIGNALS, default="accuracy",
+                        help="what the offline replays tell the pruner: accuracy (what search run reports: the best "
+                        "validation accuracy so far) or tiebreak (a candidate, not adopted: ties in that accuracy "
+                        "broken by validation loss)")
     halves = parser.add_mutually_exclusive_group()
     halves.add_argument("--replay-only", metavar="STORAGE",
                         help="train nothing: replay the unpruned study of an earlier run (its Optuna storage URL, "

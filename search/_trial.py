@@ -21,7 +21,6 @@ from search import _study as st
 from search._candidates import CandidateSource, resolve_candidate
 from search._epochs import epoch_metrics, release_memory
 from search._heartbeat import Heartbeat
-from search._pruning_signal import PruningSignal
 from search._tracking import MODEL_DELETED_TAG, REGISTERED_TAG, StudyTracker, TrialState
 
 if TYPE_CHECKING:
@@ -174,8 +173,7 @@ class TrialExecutor:
         n_epochs = candidate.training.epochs
         training = _with_seed(candidate.training, self.seed + trial.number)
 
-        validation = self.data.splits.validation
-        signal = PruningSignal(len(validation))
+        best_so_far = BestSoFar()
 
         def on_epoch_end(epoch: int, logs: dict[str, float]) -> None:
             step = epoch + 1
@@ -183,12 +181,14 @@ class TrialExecutor:
             val_accuracy = logs.get("val_accuracy")
             self.progress.epoch(step, n_epochs, val_accuracy)
             if val_accuracy is not None:
-                # What the trial is worth if stopped now (its best epoch), with ties broken by validation loss.
-                trial.report(signal.update(float(val_accuracy), float(logs.get("val_loss", math.inf))), step)
+                # The pruner judges what the trial is worth if stopped now: training ends on its best
+                # epoch's weights, so that is the best validation accuracy so far, not this epoch's.
+                trial.report(best_so_far.update(float(val_accuracy)), step)
                 # Pruning after the last epoch saves nothing and would drop a finished model from selection.
                 if step < n_epochs and trial.should_prune():
                     raise optuna.TrialPruned(f"pruned at epoch {step}")
 
+        validation = self.data.splits.validation
         try:
             result = train(
                 model, self.data.train.images, self.data.train.labels,
@@ -282,6 +282,19 @@ class TrialExecutor:
                 continue
             self.tracker.set_tags(run.info.run_id, {MODEL_DELETED_TAG: "true"})
             self.tracker.delete_logged_model(trial.user_attrs[st.MODEL_ID_ATTR])
+
+
+class BestSoFar:
+    """The running maximum of a trial's validation accuracy (NaN epochs are ignored)."""
+
+    def __init__(self) -> None:
+        self.value = float("nan")
+
+    def update(self, value: float) -> float:
+        """Takes one epoch's value; returns the best so far (NaN until a finite value arrives)."""
+        if math.isfinite(value) and (math.isnan(self.value) or value > self.value):
+            self.value = value
+        return self.value
 
 
 def _with_seed(training: Any, seed: int) -> Any:

@@ -1,4 +1,4 @@
-"""bench/pruning.py: the pruned half against an earlier run's unpruned study; the signals its replays feed the pruner."""
+"""bench/pruning.py: the pruned half against an earlier unpruned study; the signals its replays feed the pruner."""
 
 from __future__ import annotations
 
@@ -66,14 +66,14 @@ def test_replays_rebuild_either_signal_from_the_raw_validation_curves() -> None:
     assert [t.curve for t in accuracy_only] == [[majority, majority, 0.30], [majority, majority, 0.31]]
     assert [t.value for t in accuracy_only] == [0.30, 0.31]
 
-    product = recorded_trials(variant, "product")
-    assert product[0].curve[1] > product[0].curve[0]  # same accuracy, lower loss
-    assert product[1].curve[0] > product[0].curve[0]  # trial 1 ties trial 0 at epoch 1 with a lower loss
-    assert product[1].curve[1] == product[1].curve[0]  # a worse epoch changes nothing
-    assert all(0 < a - p < 0.5 / 3589 for t, u in zip(accuracy_only, product) for a, p in zip(t.curve, u.curve))
+    tiebreak = recorded_trials(variant, "tiebreak")
+    assert tiebreak[0].curve[1] > tiebreak[0].curve[0]  # same accuracy, lower loss
+    assert tiebreak[1].curve[0] > tiebreak[0].curve[0]  # trial 1 ties trial 0 at epoch 1 with a lower loss
+    assert tiebreak[1].curve[1] == tiebreak[1].curve[0]  # a worse epoch changes nothing
+    assert all(0 < a - b < 0.5 / 3589 for t, u in zip(accuracy_only, tiebreak) for a, b in zip(t.curve, u.curve))
 
     older = {"curves": [[0.2, 0.3]], "values": [0.3]}  # a --json file from before the raw curves were kept
-    assert [t.curve for t in recorded_trials(older, "product")] == [[0.2, 0.3]]
+    assert [t.curve for t in recorded_trials(older, "tiebreak")] == [[0.2, 0.3]]
 
 
 @pytest.mark.slow
@@ -98,7 +98,7 @@ def test_the_two_halves_run_apart_and_meet(tmp_path: Path) -> None:
     assert len(unpruned["curves"]) == 3 and "pruned" not in json.loads((tmp_path / "a.json").read_text())
     # The raw validation curves come back from the MLflow store, and rebuild what the study reported.
     assert [len(c) for c in unpruned["val_accuracy"]] == [len(c) for c in unpruned["curves"]]
-    rebuilt = [t.curve for t in recorded_trials(unpruned, "product")]
+    rebuilt = [t.curve for t in recorded_trials(unpruned, "accuracy")]
     assert rebuilt == [pytest.approx(curve) for curve in unpruned["curves"]]
     assert Path(unpruned["store"]).parent == tmp_path
     storage = f"sqlite:///{unpruned['store']}/optuna.db"

@@ -13,7 +13,6 @@ from mlflow import MlflowClient
 
 from search import main
 from search._paths import default_study_storage, default_tracking_uri
-from search._pruning_signal import PruningSignal
 
 pytestmark = pytest.mark.integration
 
@@ -57,15 +56,9 @@ def test_search_records_selects_tests_once_and_promotes(workdir: Path, small_csv
         expected_state = {"COMPLETE": "complete", "PRUNED": "pruned", "FAIL": "failed"}[trial.state.name]
         assert run.data.tags["fer.state"] == expected_state
         history = client.get_metric_history(run.info.run_id, "val_accuracy")
-        losses = {m.step: m.value for m in client.get_metric_history(run.info.run_id, "val_loss")}
-        # The pruner is told each epoch's best validation accuracy so far, less a tie-breaker under half a face
-        # that grows with the validation loss; MLflow keeps each epoch's own accuracy and loss.
-        reported = [trial.intermediate_values[m.step] for m in history]
-        best_so_far = np.maximum.accumulate([m.value for m in history])
-        n_validation = int(parent.data.params["data.n_validation"])
-        assert np.all(reported < best_so_far + 1e-7) and np.all(reported > best_so_far - 0.5 / n_validation - 1e-7)
-        signal = PruningSignal(n_validation)
-        assert reported == pytest.approx([signal.update(m.value, losses[m.step]) for m in history])
+        # The pruner is told each epoch's best validation accuracy so far; MLflow keeps each epoch's own.
+        assert [trial.intermediate_values[m.step] for m in history] == pytest.approx(
+            np.maximum.accumulate([m.value for m in history]).tolist())
         if trial.state.name == "COMPLETE":
             assert [m.step for m in history] == list(range(1, len(history) + 1))
             assert len(history) >= 1

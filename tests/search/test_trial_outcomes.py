@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import optuna
@@ -72,3 +73,12 @@ def test_diverging_candidate_fails_as_nan(workdir: Path, small_csv: Path) -> Non
     space = _space(workdir, "nan", learning_rate="1.0e30")
     trials = _run_and_collect(space, small_csv, "nan", n_trials=1)
     assert trials[0].user_attrs["fail_reason"].startswith("diverged: NaN loss")
+
+
+def test_pruner_is_told_the_best_validation_accuracy_so_far() -> None:
+    from search._trial import BestSoFar
+
+    best = BestSoFar()
+    reported = [best.update(value) for value in (float("nan"), 0.30, 0.25, float("nan"), 0.35, 0.31)]
+    assert math.isnan(reported[0])
+    assert reported[1:] == [0.30, 0.30, 0.30, 0.35, 0.35]

@@ -1,13 +1,18 @@
-"""The pruner's signal: best validation accuracy so far, ties broken by validation loss."""
+"""bench/_pruning_signal.py: the candidate pruner signal, best validation accuracy so far, ties broken by loss."""
 
 from __future__ import annotations
 
 import math
 
+import sys
+from pathlib import Path
+
 import optuna
 import pytest
 
-from search._pruning_signal import PruningSignal
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+
+from _pruning_signal import PruningSignal  # noqa: E402
 
 N_VALIDATION = 3589  # FER2013's PublicTest: one face is 1 / 3589 of accuracy
 
