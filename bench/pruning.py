@@ -200,6 +200,8 @@ def signal_curve(accuracy: list[float], loss: list[float], n_validation: int, si
 
     from search._trial import BestSoFar
 
+    if signal not in SIGNALS:
+        raise ValueError(f"signal must be one of {', '.join(SIGNALS)} (got {signal!r})")
     if signal == "accuracy":
         best = BestSoFar()
         return [best.update(value) for value in accuracy]
@@ -208,8 +210,10 @@ def signal_curve(accuracy: list[float], loss: list[float], n_validation: int, si
 
 
 def load_variant(storage: str, pruner: str) -> dict:
-    """The curves and values (and raw validation curves, from its MLflow store) of the ``pruning-{pruner}``
-    study an earlier run left in ``storage``."""
+    """The ``pruning-{pruner}`` study an earlier run left in ``storage``: curves, values, raw validation curves.
+
+    The raw curves come from the MLflow store beside the storage (``validation_curves``).
+    """
     import optuna
 
     study = optuna.load_study(study_name=f"pruning-{pruner}", storage=storage)

@@ -74,6 +74,8 @@ def test_replays_rebuild_either_signal_from_the_raw_validation_curves() -> None:
 
     older = {"curves": [[0.2, 0.3]], "values": [0.3]}  # a --json file from before the raw curves were kept
     assert [t.curve for t in recorded_trials(older, "tiebreak")] == [[0.2, 0.3]]
+    with pytest.raises(ValueError, match="signal must be one of accuracy, tiebreak"):
+        recorded_trials(variant, "loss")
 
 
 @pytest.mark.slow
