@@ -22,12 +22,12 @@ decides what Hyperband keeps; 30 %, what stage 1 of the CPU recipe trains on, co
 
 Usage: ``python bench/pruning.py [--csv PATH] [--space compact] [--trials 20] [--epochs 12]
 [--subset 0.1] [--seed 0] [--draws 50] [--signal accuracy] [--json OUT]``;
-``python bench/pruning.py --replay-only STORAGE [--epochs 12] [--draws 50]`` replays an earlier run's
-unpruned study without training. The two halves can run at different times: ``--unpruned-only`` runs the
-unpruned study (and its replays) and prints its storage; ``--unpruned-from STORAGE`` runs only the pruned
-study against it (taking its space, trials, epochs, subset and seed). Each trial's raw per-epoch validation
-accuracy and loss are read back from the study's MLflow store, so the replays can feed the pruner another
-signal than the one the study reported (``--signal``, ``SIGNALS``).
+``python bench/pruning.py --replay-only STORAGE [--draws 50] [--signal accuracy]`` replays an earlier run's
+unpruned study (with its epochs) without training. The two halves can run at different times:
+``--unpruned-only`` runs the unpruned study (and its replays) and prints its storage; ``--unpruned-from
+STORAGE`` runs only the pruned study against it (taking its space, trials, epochs, subset and seed). Each
+trial's raw per-epoch validation accuracy and loss are read back from the study's MLflow store, so the
+replays can feed the pruner another signal than the one the study reported (``--signal``, ``SIGNALS``).
 """
 
 from __future__ import annotations
@@ -209,18 +209,6 @@ def signal_curve(accuracy: list[float], loss: list[float], n_validation: int, si
     return [tiebreak.update(value, epoch_loss) for value, epoch_loss in zip(accuracy, loss)]
 
 
-def load_variant(storage: str, pruner: str) -> dict:
-    """The ``pruning-{pruner}`` study an earlier run left in ``storage``: curves, values, raw validation curves.
-
-    The raw curves come from the MLflow store beside the storage (``validation_curves``).
-    """
-    import optuna
-
-    study = optuna.load_study(study_name=f"pruning-{pruner}", storage=storage)
-    trials = study.get_trials(deepcopy=False)
-    return {**trial_records(trials), **validation_curves(trials, _store_of(storage))}
-
-
 def _store_of(storage: str) -> Path:
     """The benchmark's working directory that holds ``storage`` (``sqlite:///<dir>/optuna.db``)."""
     return Path(storage.removeprefix("sqlite:///")).parent
@@ -278,7 +266,8 @@ def main() -> int:
     halves = parser.add_mutually_exclusive_group()
     halves.add_argument("--replay-only", metavar="STORAGE",
                         help="train nothing: replay the unpruned study of an earlier run (its Optuna storage URL, "
-                        "e.g. sqlite:////tmp/fer-pruning-none-XXXX/optuna.db) over --draws bracket draws")
+                        "e.g. sqlite:////tmp/fer-pruning-none-XXXX/optuna.db) over --draws bracket draws, with that "
+                        "study's epochs")
     halves.add_argument("--unpruned-only", action="store_true",
                         help="run only the unpruned study and replay it over --draws bracket draws; pass its storage "
                         "to --unpruned-from later for the pruned study")
@@ -287,7 +276,9 @@ def main() -> int:
                         "URL); that study's space, trials, epochs, subset and seed replace those flags")
     args, csv = parse_and_start(parser)
     if args.replay_only:
-        summarise_draws(recorded_trials(load_variant(args.replay_only, "none"), args.signal), args)
+        unpruned = recorded_unpruned(args.replay_only, args)
+        print(f"unpruned study from {args.replay_only}: {args.trials} trials, <= {args.epochs} epochs")
+        summarise_draws(recorded_trials(unpruned, args.signal), args)
         return 0
     if args.unpruned_only:
         return run_unpruned_only(args, csv)

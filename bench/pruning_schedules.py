@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _pruning_replay import DrawSummary, RecordedTrial, replay_draws, synthetic_trials  # noqa: E402
-from pruning import MAX_ACCURACY_GAP, MAX_EPOCH_SHARE, load_variant, recorded_trials  # noqa: E402
+from pruning import MAX_ACCURACY_GAP, MAX_EPOCH_SHARE, recorded_trials, recorded_unpruned  # noqa: E402
 
 if TYPE_CHECKING:
     from _pruning_replay import PrunerSpec
@@ -90,11 +90,21 @@ def load_results(path: Path) -> dict:
                          "pass the file that `python bench/pruning.py --json OUT` wrote") from error
 
 
+def recorded_study(storage: str, epochs: int) -> list[RecordedTrial]:
+    """The unpruned study an earlier ``bench/pruning.py`` run left in ``storage``, refused unless it ran ``epochs``."""
+    recorded = argparse.Namespace()
+    trials = recorded_trials(recorded_unpruned(storage, recorded))
+    if recorded.epochs != epochs:
+        raise SystemExit(f"--storage {storage}: that study ran up to {recorded.epochs} epochs per trial, not "
+                         f"--epochs {epochs}; pass --epochs {recorded.epochs} (each run replays one epoch budget)")
+    return trials
+
+
 def sources(args: argparse.Namespace) -> dict[str, list[list[RecordedTrial]]]:
     """Studies to replay, by source label: each recorded storage, then the synthetic sets pooled."""
     import numpy as np
 
-    found = {url: [recorded_trials(load_variant(url, "none"))] for url in args.storage}
+    found = {url: [recorded_study(url, args.epochs)] for url in args.storage}
     found.update({str(path): [recorded_trials(load_results(path))] for path in args.results})
     if args.synthetic:
         rng = np.random.default_rng(args.seed)

@@ -57,3 +57,21 @@ def test_a_file_that_is_not_a_results_file_is_refused(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert f"--results {bad}: not a bench/pruning.py --json results file" in done.stderr
     assert "python bench/pruning.py --json OUT" in done.stderr
+
+
+def test_a_recorded_study_with_other_epochs_is_refused_with_the_fix(tmp_path: Path) -> None:
+    import optuna
+
+    storage = f"sqlite:///{tmp_path}/optuna.db"
+    study = optuna.create_study(storage=storage, study_name="pruning-none", direction="maximize")
+    study.set_user_attr("fer.settings", {"space": "compact", "n_trials": 1, "max_epochs": 3, "subset": 0.1, "seed": 0})
+    trial = study.ask()
+    for epoch, value in enumerate([0.2, 0.3, 0.35], start=1):
+        trial.report(value, epoch)
+    study.tell(trial, 0.35)
+
+    done = _run("--storage", storage, "--synthetic", "0", "--epochs", "12", "--draws", "2")
+    assert done.returncode == 1
+    assert f"--storage {storage}: that study ran up to 3 epochs per trial, not --epochs 12" in done.stderr
+    assert "pass --epochs 3" in done.stderr
+    assert _run("--storage", storage, "--synthetic", "0", "--epochs", "3", "--draws", "2").returncode == 0
