@@ -104,10 +104,8 @@ def _model_origin(tracker: StudyTracker, model_uri: str, score: TestScore,
     if score.kind == "trial":
         return trial.user_attrs.get(st.RUN_ID_ATTR), trial.user_attrs.get(st.MODEL_ID_ATTR)
     model_id = model_uri.removeprefix("models:/")
-    try:
-        return tracker.client.get_logged_model(model_id).source_run_id, model_id
-    except MlflowException:
-        return None, None
+    model = tracker.find_logged_model(model_id)
+    return (model.source_run_id, model_id) if model is not None else (None, None)
 
 
 def _refuse_if_champion_better(

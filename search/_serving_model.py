@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from mlflow.exceptions import MlflowException
 
 from search import _study as st
 from search._test_score import load_model_uri
@@ -53,7 +52,7 @@ def serving_model(study: optuna.Study, tracker: StudyTracker, score: TestScore, 
         return scored
     recorded = study.user_attrs.get(SERVING_MODEL_ATTR) or {}
     if (recorded.get("source") == scored.model_uri and recorded.get("tta") == score.tta
-            and _still_logged(tracker, recorded.get("model_id"))):
+            and tracker.find_logged_model(recorded.get("model_id")) is not None):
         return ServingModel(recorded["model_uri"], recorded["model_id"], recorded.get("run_id"), True)
     from fer_core.evaluate import with_tta
 
@@ -63,13 +62,3 @@ def serving_model(study: optuna.Study, tracker: StudyTracker, score: TestScore, 
     study.set_user_attr(SERVING_MODEL_ATTR, {"source": scored.model_uri, "tta": score.tta, "run_id": run_id,
                                              "model_uri": logged.model_uri, "model_id": logged.model_id})
     return ServingModel(logged.model_uri, logged.model_id, run_id, True)
-
-
-def _still_logged(tracker: StudyTracker, model_id: str | None) -> bool:
-    if not model_id:
-        return False
-    try:
-        tracker.client.get_logged_model(model_id)  # a deleted model is not found
-    except MlflowException:
-        return False
-    return True

@@ -226,13 +226,24 @@ class StudyTracker:
         self.set_tags(run_id, {id_tag: info.model_id})
         return LoggedModel(model_id=info.model_id, model_uri=info.model_uri)
 
+    def find_logged_model(self, model_id: str | None) -> Any:
+        """MLflow's record of logged model ``model_id``, or None when there is none (no id, or deleted)."""
+        if not model_id:
+            return None
+        try:
+            return self.client.get_logged_model(model_id)  # a deleted model is not found
+        except MlflowException:
+            return None
+
     def delete_logged_model(self, model_id: str) -> None:
         """Deletes a logged model and, on a local store, its files (bounds the disk a study uses).
 
         A model already deleted (by another worker) is left alone.
         """
+        model = self.find_logged_model(model_id)
+        if model is None:
+            return
         try:
-            model = self.client.get_logged_model(model_id)
             self.client.delete_logged_model(model_id)
         except MlflowException:
             return
