@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,15 +39,18 @@ def study_bench_parser(doc: str | None) -> argparse.ArgumentParser:
     return parser
 
 
-def parse_and_start(parser: argparse.ArgumentParser) -> tuple[argparse.Namespace, Path]:
+def parse_and_start(parser: argparse.ArgumentParser, *, data_free: Callable[[argparse.Namespace], bool] | None = None
+                    ) -> tuple[argparse.Namespace, Path | None]:
     """Parses the flags, finds FER2013 (or exits 2) and quiets start-up; returns the flags and the CSV.
 
     ``--json`` is made absolute first: the benchmarks run each study in a working directory of its own.
+    ``data_free``: says from the flags whether this run trains nothing (then no CSV is needed, and None is
+    returned for it).
     """
     args = parser.parse_args()
     if args.json:
         args.json = args.json.resolve()
-    csv = fer2013_or_exit(args.csv)
+    csv = None if data_free is not None and data_free(args) else fer2013_or_exit(args.csv)
     quiet_start()
     return args, csv
 

@@ -274,7 +274,7 @@ def main() -> int:
     halves.add_argument("--unpruned-from", metavar="STORAGE",
                         help="run only the pruned study, against the unpruned study of an earlier run (its storage "
                         "URL); that study's space, trials, epochs, subset and seed replace those flags")
-    args, csv = parse_and_start(parser)
+    args, csv = parse_and_start(parser, data_free=lambda flags: bool(flags.replay_only))
     if args.replay_only:
         unpruned = recorded_unpruned(args.replay_only, args)
         print(f"unpruned study from {args.replay_only}: {args.trials} trials, <= {args.epochs} epochs")
