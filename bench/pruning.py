@@ -119,6 +119,7 @@ def validation_curves(trials: list, store: Path) -> dict:
 
     from search._paths import MLRUNS_DIRNAME, TRACKING_DB_NAME
     from search._study import RUN_ID_ATTR
+    from search._tracking import PARENT_TAG
 
     database = store / MLRUNS_DIRNAME / TRACKING_DB_NAME
     if not database.exists():
@@ -129,10 +130,11 @@ def validation_curves(trials: list, store: Path) -> dict:
         run_id = trial.user_attrs.get(RUN_ID_ATTR)
         history = {name: _metric_by_step(client, run_id, name) if run_id else {}
                    for name in ("val_accuracy", "val_loss")}
-        accuracy.append([history["val_accuracy"][step] for step in sorted(history["val_accuracy"])])
-        loss.append([history["val_loss"].get(step, math.inf) for step in sorted(history["val_accuracy"])])
+        steps = sorted(history["val_accuracy"])
+        accuracy.append([history["val_accuracy"][step] for step in steps])
+        loss.append([history["val_loss"].get(step, math.inf) for step in steps])
         if n_validation is None and run_id:
-            parent = client.get_run(client.get_run(run_id).data.tags["mlflow.parentRunId"])
+            parent = client.get_run(client.get_run(run_id).data.tags[PARENT_TAG])
             n_validation = int(parent.data.params["data.n_validation"])
     return {"val_accuracy": accuracy, "val_loss": loss, "n_validation": n_validation}
 
