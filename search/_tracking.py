@@ -18,6 +18,7 @@ from urllib.parse import unquote, urlparse
 
 import mlflow
 from mlflow import MlflowClient
+from mlflow.entities import LoggedModel as MlflowLoggedModel
 from mlflow.entities import Metric, Param, RunStatus, RunTag
 from mlflow.exceptions import MlflowException
 
@@ -226,7 +227,7 @@ class StudyTracker:
         self.set_tags(run_id, {id_tag: info.model_id})
         return LoggedModel(model_id=info.model_id, model_uri=info.model_uri)
 
-    def find_logged_model(self, model_id: str | None) -> Any:
+    def find_logged_model(self, model_id: str | None) -> MlflowLoggedModel | None:
         """MLflow's record of logged model ``model_id``, or None when there is none (no id, or deleted)."""
         if not model_id:
             return None
