@@ -246,6 +246,12 @@ def run_unpruned_only(args: argparse.Namespace, csv: Path) -> int:
     return 0
 
 
+def print_recorded_study(storage: str, args: argparse.Namespace) -> None:
+    """One line saying which recorded unpruned study is used, with the settings it was run with."""
+    print(f"unpruned study from {storage}: {args.space}, {args.trials} trials, <= {args.epochs} epochs, "
+          f"{args.subset:.0%} of the training split, seed {args.seed}")
+
+
 def write_results(results: dict, recorded: list[RecordedTrial], args: argparse.Namespace) -> None:
     """Adds the replays over ``--draws`` bracket draws to ``results`` and writes them to ``--json`` if given."""
     if args.draws:
@@ -279,7 +285,7 @@ def main() -> int:
     args, csv = parse_and_start(parser, data_free=lambda flags: bool(flags.replay_only))
     if args.replay_only:
         unpruned = recorded_unpruned(args.replay_only, args)
-        print(f"unpruned study from {args.replay_only}: {args.trials} trials, <= {args.epochs} epochs")
+        print_recorded_study(args.replay_only, args)
         summarise_draws(recorded_trials(unpruned, args.signal), args)
         return 0
     if args.unpruned_only:
@@ -287,8 +293,7 @@ def main() -> int:
 
     if args.unpruned_from:
         unpruned = recorded_unpruned(args.unpruned_from, args)
-        print(f"unpruned study from {args.unpruned_from}: {args.space}, {args.trials} trials, <= {args.epochs} "
-              f"epochs, {args.subset:.0%} of the training split, seed {args.seed}")
+        print_recorded_study(args.unpruned_from, args)
     else:
         unpruned = run_in_fresh_process("none", args, csv)
     pruned = run_in_fresh_process(PRUNER, args, csv, unpruned["params"])

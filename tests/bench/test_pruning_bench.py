@@ -89,7 +89,7 @@ def test_replay_only_takes_the_epochs_of_the_recorded_study(tmp_path: Path) -> N
     done = subprocess.run([sys.executable, str(bench), "--replay-only", storage, "--epochs", "12", "--draws", "2"],
                           capture_output=True, text=True, timeout=120, env=no_data)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert f"unpruned study from {storage}: 2 trials, <= 3 epochs" in done.stdout
+    assert f"unpruned study from {storage}: compact, 2 trials, <= 3 epochs" in done.stdout
     assert "offline replay (accuracy signal) of 2 recorded trials over 2 bracket draws" in done.stdout
 
 
