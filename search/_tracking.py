@@ -6,6 +6,7 @@ every epoch, the trial's final state and reason, and point trial and run at each
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 import time
@@ -23,6 +24,7 @@ from mlflow.entities import Metric, Param, RunStatus, RunTag
 from mlflow.exceptions import MlflowException
 
 from search import _paths
+from search._signals import stops_deferred
 
 if TYPE_CHECKING:
     import keras
@@ -90,7 +92,7 @@ class StudyTracker:
         if self.tracking_uri.startswith("sqlite:///"):
             _paths.ensure_local_store()
         mlflow.set_tracking_uri(self.tracking_uri)
-        self.client = MlflowClient(self.tracking_uri)
+        self.client = _StopSafeClient(MlflowClient(self.tracking_uri))
         try:
             self.experiment_id = self._ensure_experiment()
         except MlflowException as error:
@@ -217,7 +219,7 @@ class StudyTracker:
         """
         # Called just before the trial's run is finished: leaving the fluent run marks it FINISHED,
         # and finish_trial_run then records the trial's own state.
-        with mlflow.start_run(run_id=run_id):
+        with stops_deferred(), mlflow.start_run(run_id=run_id):
             info = mlflow.keras.log_model(
                 model,
                 name=name,
@@ -251,6 +253,29 @@ class StudyTracker:
         local_dir = _local_path(model.artifact_location)
         if local_dir is not None and local_dir.exists():
             shutil.rmtree(local_dir.parent if local_dir.name == "artifacts" else local_dir, ignore_errors=True)
+
+
+class _StopSafeClient:
+    """An MlflowClient whose calls finish before a Ctrl-C or SIGTERM acts (``stops_deferred``).
+
+    A stop that lands inside a SQLite store call can leave the database locked, and the trial's own
+    "interrupted" record would then fail; each call is short, and a second stop still acts at once.
+    """
+
+    def __init__(self, client: MlflowClient) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._client, name)
+        if not callable(attribute):
+            return attribute
+
+        @functools.wraps(attribute)
+        def call_then_stop(*args: Any, **kwargs: Any) -> Any:
+            with stops_deferred():
+                return attribute(*args, **kwargs)
+
+        return call_then_stop
 
 
 def model_signature() -> Any:

@@ -21,6 +21,7 @@ from search import _study as st
 from search._candidates import CandidateSource, resolve_candidate
 from search._epochs import epoch_metrics, release_memory
 from search._heartbeat import Heartbeat
+from search._signals import stops_deferred
 from search._tracking import MODEL_DELETED_TAG, REGISTERED_TAG, StudyTracker, TrialState
 
 if TYPE_CHECKING:
@@ -183,7 +184,8 @@ class TrialExecutor:
             if val_accuracy is not None:
                 # The pruner judges what the trial is worth if stopped now: training ends on its best
                 # epoch's weights, so that is the best validation accuracy so far, not this epoch's.
-                trial.report(best_so_far.update(float(val_accuracy)), step)
+                with stops_deferred():  # an Optuna storage write: a stop inside it could leave SQLite locked
+                    trial.report(best_so_far.update(float(val_accuracy)), step)
                 # Pruning after the last epoch saves nothing and would drop a finished model from selection.
                 if step < n_epochs and trial.should_prune():
                     raise optuna.TrialPruned(f"pruned at epoch {step}")
