@@ -43,7 +43,7 @@ def stops_deferred() -> Iterator[None]:
 
     def hold(signum: int, frame: Any) -> None:
         if held:
-            raise KeyboardInterrupt(f"signal {signum}")
+            _raise_keyboard_interrupt(signum, frame)
         held.append(signum)
 
     previous = {signum: signal.signal(signum, hold) for signum in _STOP_SIGNALS}

@@ -184,10 +184,12 @@ class TrialExecutor:
             if val_accuracy is not None:
                 # The pruner judges what the trial is worth if stopped now: training ends on its best
                 # epoch's weights, so that is the best validation accuracy so far, not this epoch's.
-                with stops_deferred():  # an Optuna storage write: a stop inside it could leave SQLite locked
+                # Both are Optuna storage calls (a write, then a read): a stop inside one could leave SQLite locked.
+                with stops_deferred():
                     trial.report(best_so_far.update(float(val_accuracy)), step)
-                # Pruning after the last epoch saves nothing and would drop a finished model from selection.
-                if step < n_epochs and trial.should_prune():
+                    # Pruning after the last epoch saves nothing and would drop a finished model from selection.
+                    prune = step < n_epochs and trial.should_prune()
+                if prune:
                     raise optuna.TrialPruned(f"pruned at epoch {step}")
 
         validation = self.data.splits.validation
