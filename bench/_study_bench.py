@@ -39,15 +39,20 @@ def study_bench_parser(doc: str | None) -> argparse.ArgumentParser:
     return parser
 
 
-def parse_and_start(parser: argparse.ArgumentParser, *, data_free: Callable[[argparse.Namespace], bool] | None = None
+def parse_and_start(parser: argparse.ArgumentParser, *, data_free: Callable[[argparse.Namespace], bool] | None = None,
+                    check: Callable[[argparse.Namespace], str | None] | None = None,
                     ) -> tuple[argparse.Namespace, Path | None]:
     """Parses the flags, finds FER2013 (or exits 2) and quiets start-up; returns the flags and the CSV.
 
     ``--json`` is made absolute first: the benchmarks run each study in a working directory of its own.
     ``data_free``: says from the flags whether this run trains nothing (then no CSV is needed, and None is
-    returned for it).
+    returned for it). ``check``: a rule between flags, returning what is wrong (exit 2 with it) or None;
+    it runs before FER2013 is looked for, so a wrong command fails on its flags first.
     """
     args = parser.parse_args()
+    problem = check(args) if check is not None else None
+    if problem:
+        parser.error(problem)
     if args.json:
         args.json = args.json.resolve()
     csv = None if data_free is not None and data_free(args) else fer2013_or_exit(args.csv)

@@ -22,12 +22,13 @@ decides what Hyperband keeps; 30 %, what stage 1 of the CPU recipe trains on, co
 
 Usage: ``python bench/pruning.py [--csv PATH] [--space compact] [--trials 20] [--epochs 12]
 [--subset 0.1] [--seed 0] [--draws 50] [--signal accuracy] [--json OUT]``;
-``python bench/pruning.py --replay-only STORAGE [--draws 50] [--signal accuracy]`` replays an earlier run's
-unpruned study (with its epochs) without training. The two halves can run at different times:
-``--unpruned-only`` runs the unpruned study (and its replays) and prints its storage; ``--unpruned-from
-STORAGE`` runs only the pruned study against it (taking its space, trials, epochs, subset and seed). Each
-trial's raw per-epoch validation accuracy and loss are read back from the study's MLflow store, so the
-replays can feed the pruner another signal than the one the study reported (``--signal``, ``SIGNALS``).
+``python bench/pruning.py --replay-only STORAGE [--draws 50] [--signal accuracy] [--first N]`` replays an
+earlier run's unpruned study (with its epochs; ``--first``: only its first N trials) without training. The
+two halves can run at different times: ``--unpruned-only`` runs the unpruned study (and its replays) and
+prints its storage; ``--unpruned-from STORAGE`` runs only the pruned study against it (taking its space,
+trials, epochs, subset and seed). Each trial's raw per-epoch validation accuracy and loss are read back
+from the study's MLflow store, so the replays can feed the pruner another signal than the one the study
+reported (``--signal``, ``SIGNALS``).
 """
 
 from __future__ import annotations
@@ -246,9 +247,31 @@ def run_unpruned_only(args: argparse.Namespace, csv: Path) -> int:
     return 0
 
 
+def first_needs_replay(args: argparse.Namespace) -> str | None:
+    """``--first`` only chooses which recorded trials a replay uses; anything else it would silently ignore."""
+    if args.first is not None and not args.replay_only:
+        return f"--first needs --replay-only (got --first {args.first} without it)"
+    return None
+
+
+def first_trials(recorded: list[RecordedTrial], args: argparse.Namespace) -> list[RecordedTrial]:
+    """The first ``--first`` trials of ``recorded`` (all of them without it).
+
+    An unpruned TPE study's first N trials are the ones a study of N trials with the same seed samples (up to
+    CPU nondeterminism in the values TPE conditions on), so a longer recorded study also answers for it.
+    """
+    if args.first is None:
+        return recorded
+    if not 1 <= args.first <= len(recorded):
+        raise SystemExit(f"--first must be between 1 and the recorded study's {len(recorded)} trials "
+                         f"(got {args.first}); pass a smaller N or omit --first")
+    return recorded[:args.first]
+
+
 def print_recorded_study(storage: str, args: argparse.Namespace) -> None:
     """One line saying which recorded unpruned study is used, with the settings it was run with."""
-    print(f"unpruned study from {storage}: {args.space}, {args.trials} trials, <= {args.epochs} epochs, "
+    first = f" (replaying its first {args.first})" if getattr(args, "first", None) is not None else ""
+    print(f"unpruned study from {storage}: {args.space}, {args.trials} trials{first}, <= {args.epochs} epochs, "
           f"{args.subset:.0%} of the training split, seed {args.seed}")
 
 
@@ -282,11 +305,16 @@ def main() -> int:
     halves.add_argument("--unpruned-from", metavar="STORAGE",
                         help="run only the pruned study, against the unpruned study of an earlier run (its storage "
                         "URL); that study's space, trials, epochs, subset and seed replace those flags")
-    args, csv = parse_and_start(parser, data_free=lambda flags: bool(flags.replay_only))
+    parser.add_argument("--first", type=int, metavar="N",
+                        help="with --replay-only: replay only the recorded study's first N trials, the trials a study "
+                        "of N trials with the same seed samples (TPE's draws do not depend on --trials, up to CPU "
+                        "nondeterminism in the values it conditions on)")
+    args, csv = parse_and_start(parser, data_free=lambda flags: bool(flags.replay_only), check=first_needs_replay)
     if args.replay_only:
         unpruned = recorded_unpruned(args.replay_only, args)
+        recorded = first_trials(recorded_trials(unpruned, args.signal), args)
         print_recorded_study(args.replay_only, args)
-        summarise_draws(recorded_trials(unpruned, args.signal), args)
+        summarise_draws(recorded, args)
         return 0
     if args.unpruned_only:
         return run_unpruned_only(args, csv)

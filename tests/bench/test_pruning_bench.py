@@ -93,6 +93,46 @@ def test_replay_only_takes_the_epochs_of_the_recorded_study(tmp_path: Path) -> N
     assert "offline replay (accuracy signal) of 2 recorded trials over 2 bracket draws" in done.stdout
 
 
+
+def test_replay_only_can_replay_the_first_trials_alone(tmp_path: Path) -> None:
+    """--first N replays the study a seed's first N trials make: its epochs and its best are theirs alone."""
+    import os
+    import subprocess
+
+    storage = f"sqlite:///{tmp_path}/optuna.db"
+    _unpruned_study(storage, [[0.2, 0.3, 0.35], [0.25, 0.4, 0.45], [0.3, 0.5, 0.6]], n_trials=3)
+    bench = Path(__file__).resolve().parents[2] / "bench" / "pruning.py"
+    no_data = {**os.environ, "FER2013_CSV": str(tmp_path / "absent.csv")}
+
+    def replay(*flags: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, str(bench), "--replay-only", storage, "--draws", "3", *flags],
+                              capture_output=True, text=True, timeout=120, env=no_data)
+
+    first_two = replay("--first", "2")
+    assert first_two.returncode == 0, first_two.stderr[-3000:]
+    assert "compact, 3 trials (replaying its first 2), <= 3 epochs" in first_two.stdout
+    assert "of 2 recorded trials over 3 bracket draws" in first_two.stdout
+
+    too_many = replay("--first", "4")
+    assert too_many.returncode != 0
+    assert "--first must be between 1 and the recorded study's 3 trials (got 4)" in too_many.stderr
+    alone = subprocess.run([sys.executable, str(bench), "--first", "2", "--unpruned-only"], capture_output=True,
+                           text=True, timeout=120, env=no_data)
+    assert alone.returncode == 2 and "--first needs --replay-only" in alone.stderr
+
+
+def test_first_trials_keeps_the_prefix_in_order() -> None:
+    from pruning import first_trials
+
+    from _pruning_replay import RecordedTrial
+
+    recorded = [RecordedTrial([0.1 * n], 0.1 * n) for n in range(5)]
+    assert first_trials(recorded, argparse.Namespace(first=None)) == recorded
+    assert first_trials(recorded, argparse.Namespace(first=3)) == recorded[:3]
+    with pytest.raises(SystemExit, match="got 0"):
+        first_trials(recorded, argparse.Namespace(first=0))
+
+
 @pytest.mark.slow
 def test_the_two_halves_run_apart_and_meet(tmp_path: Path) -> None:
     """--unpruned-only records a study that --unpruned-from later prunes (real training, spawned processes)."""
