@@ -34,7 +34,9 @@ def stops_deferred() -> Iterator[None]:
     """Inside the block, SIGINT and SIGTERM wait until the block ends, then act as usual (a KeyboardInterrupt).
 
     A second stop inside the block acts at once, so a call that hangs can still be interrupted. Signals only
-    reach the main thread; in any other thread the block changes nothing.
+    reach the main thread; in any other thread the block changes nothing. A signal whose handler was installed
+    outside Python (``signal.getsignal`` gives None, as in an embedding application) is left alone: Python
+    could not put that handler back afterwards.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -46,7 +48,8 @@ def stops_deferred() -> Iterator[None]:
             _raise_keyboard_interrupt(signum, frame)
         held.append(signum)
 
-    previous = {signum: signal.signal(signum, hold) for signum in _STOP_SIGNALS}
+    previous = {signum: signal.signal(signum, hold) for signum in _STOP_SIGNALS
+                if signal.getsignal(signum) is not None}
     try:
         yield
     finally:

@@ -49,6 +49,26 @@ def test_a_block_without_a_stop_changes_nothing() -> None:
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
+def test_a_handler_installed_outside_python_is_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """getsignal gives None for a handler set in C before Python started (an embedding application).
+
+    Such a handler cannot be made from Python after start-up, so getsignal is patched to report one for
+    SIGTERM; the block must neither replace SIGTERM's handler nor fail putting it back, and still hold SIGINT.
+    """
+    real_getsignal = signal.getsignal
+    monkeypatch.setattr(signal, "getsignal",
+                        lambda signum: None if signum == signal.SIGTERM else real_getsignal(signum))
+    before = real_getsignal(signal.SIGTERM)
+    finished = []
+    with pytest.raises(KeyboardInterrupt):
+        with stops_deferred():
+            assert real_getsignal(signal.SIGTERM) is before
+            signal.raise_signal(signal.SIGINT)
+            finished.append("held")
+    assert finished == ["held"]
+    assert real_getsignal(signal.SIGTERM) is before
+
+
 def test_outside_the_main_thread_the_block_is_a_no_op() -> None:
     errors: list[BaseException] = []
 
