@@ -144,10 +144,11 @@ def _metric_by_step(client: Any, run_id: str, name: str) -> dict[int, float]:
     return {metric.step: metric.value for metric in client.get_metric_history(run_id, name)}
 
 
-def recorded_unpruned(storage: str, args: argparse.Namespace) -> dict:
-    """The unpruned study an earlier run left in ``storage``; its settings replace the study flags in ``args``.
+def recorded_unpruned(storage: str, args: argparse.Namespace | None = None) -> dict:
+    """The unpruned study an earlier run left in ``storage``, with the settings it ran with (``"settings"``).
 
-    Wall time is measured from the first trial's start to the last trial's end (start-up not included).
+    Given ``args``, those settings also replace its study flags (space, trials, epochs, subset, seed). Wall
+    time is measured from the first trial's start to the last trial's end (start-up not included).
     """
     import optuna
 
@@ -161,11 +162,12 @@ def recorded_unpruned(storage: str, args: argparse.Namespace) -> dict:
     if len(finished) < settings["n_trials"]:
         raise SystemExit(f"--unpruned-from {storage}: the unpruned study finished {len(finished)} of its "
                          f"{settings['n_trials']} trials; finish it first (or run the whole benchmark)")
-    for flag, key in (("space", "space"), ("trials", "n_trials"), ("epochs", "max_epochs"), ("subset", "subset"),
-                      ("seed", "seed")):
-        setattr(args, flag, settings[key])
+    if args is not None:
+        for flag, key in (("space", "space"), ("trials", "n_trials"), ("epochs", "max_epochs"),
+                          ("subset", "subset"), ("seed", "seed")):
+            setattr(args, flag, settings[key])
     wall_s = (max(t.datetime_complete for t in finished) - min(t.datetime_start for t in finished)).total_seconds()
-    return variant_record(study, pruner="none", wall_s=wall_s, store=_store_of(storage))
+    return {**variant_record(study, pruner="none", wall_s=wall_s, store=_store_of(storage)), "settings": settings}
 
 
 def run_in_fresh_process(*variant_args) -> dict:

@@ -92,12 +92,12 @@ def load_results(path: Path) -> dict:
 
 def recorded_study(storage: str, epochs: int) -> list[RecordedTrial]:
     """The unpruned study an earlier ``bench/pruning.py`` run left in ``storage``, refused unless it ran ``epochs``."""
-    recorded = argparse.Namespace()
-    trials = recorded_trials(recorded_unpruned(storage, recorded))
-    if recorded.epochs != epochs:
-        raise SystemExit(f"--storage {storage}: that study ran up to {recorded.epochs} epochs per trial, not "
-                         f"--epochs {epochs}; pass --epochs {recorded.epochs} (each run replays one epoch budget)")
-    return trials
+    recorded = recorded_unpruned(storage)
+    ran = recorded["settings"]["max_epochs"]
+    if ran != epochs:
+        raise SystemExit(f"--storage {storage}: that study ran up to {ran} epochs per trial, not "
+                         f"--epochs {epochs}; pass --epochs {ran} (each run replays one epoch budget)")
+    return recorded_trials(recorded)
 
 
 def sources(args: argparse.Namespace) -> dict[str, list[list[RecordedTrial]]]:

@@ -42,6 +42,7 @@ def test_the_recorded_study_gives_its_curves_and_settings(tmp_path: Path) -> Non
     assert [set(p) for p in unpruned["params"]] == [{"width"}, {"width"}]
     assert unpruned["store"] == str(tmp_path)
     assert unpruned["wall_s"] >= 0
+    assert recorded_unpruned(storage)["settings"] == SETTINGS  # without flags to replace: the settings alone
 
 
 def test_an_unfinished_or_missing_study_is_refused_with_the_fix(tmp_path: Path) -> None:
