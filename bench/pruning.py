@@ -272,7 +272,7 @@ def first_trials(recorded: list[RecordedTrial], args: argparse.Namespace) -> lis
 
 def print_recorded_study(storage: str, args: argparse.Namespace) -> None:
     """One line saying which recorded unpruned study is used, with the settings it was run with."""
-    first = f" (replaying its first {args.first})" if getattr(args, "first", None) is not None else ""
+    first = f" (replaying its first {args.first})" if args.first is not None else ""
     print(f"unpruned study from {storage}: {args.space}, {args.trials} trials{first}, <= {args.epochs} epochs, "
           f"{args.subset:.0%} of the training split, seed {args.seed}")
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -11,7 +13,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
-from pruning import recorded_trials, recorded_unpruned  # noqa: E402
+from _pruning_replay import RecordedTrial  # noqa: E402
+from pruning import first_trials, recorded_trials, recorded_unpruned  # noqa: E402
 
 SETTINGS = {"space": "compact", "n_trials": 2, "max_epochs": 3, "subset": 0.1, "seed": 5}
 
@@ -25,6 +28,14 @@ def _unpruned_study(storage: str, curves: list[list[float]], n_trials: int = 2) 
             trial.report(value, epoch)
         study.tell(trial, max(curve))
         assert trial.number == number
+
+
+def _bench_without_data(tmp_path: Path, *flags: str) -> subprocess.CompletedProcess:
+    """``bench/pruning.py *flags`` where FER2013 is absent (a replay trains nothing; a bad flag fails first)."""
+    bench = Path(__file__).resolve().parents[2] / "bench" / "pruning.py"
+    no_data = {**os.environ, "FER2013_CSV": str(tmp_path / "absent.csv")}
+    return subprocess.run([sys.executable, str(bench), *flags], capture_output=True, text=True, timeout=120,
+                          env=no_data)
 
 
 def test_the_recorded_study_gives_its_curves_and_settings(tmp_path: Path) -> None:
@@ -80,53 +91,32 @@ def test_replays_rebuild_either_signal_from_the_raw_validation_curves() -> None:
 
 
 def test_replay_only_takes_the_epochs_of_the_recorded_study(tmp_path: Path) -> None:
-    import os
-    import subprocess
-
     storage = f"sqlite:///{tmp_path}/optuna.db"
     _unpruned_study(storage, [[0.2, 0.3, 0.35], [0.25, 0.4, 0.38]])
-    bench = Path(__file__).resolve().parents[2] / "bench" / "pruning.py"
-    no_data = {**os.environ, "FER2013_CSV": str(tmp_path / "absent.csv")}  # a replay trains nothing: no data needed
-    done = subprocess.run([sys.executable, str(bench), "--replay-only", storage, "--epochs", "12", "--draws", "2"],
-                          capture_output=True, text=True, timeout=120, env=no_data)
+    done = _bench_without_data(tmp_path, "--replay-only", storage, "--epochs", "12", "--draws", "2")
     assert done.returncode == 0, done.stderr[-3000:]
     assert f"unpruned study from {storage}: compact, 2 trials, <= 3 epochs" in done.stdout
     assert "offline replay (accuracy signal) of 2 recorded trials over 2 bracket draws" in done.stdout
 
 
-
 def test_replay_only_can_replay_the_first_trials_alone(tmp_path: Path) -> None:
     """--first N replays the study a seed's first N trials make: its epochs and its best are theirs alone."""
-    import os
-    import subprocess
-
     storage = f"sqlite:///{tmp_path}/optuna.db"
     _unpruned_study(storage, [[0.2, 0.3, 0.35], [0.25, 0.4, 0.45], [0.3, 0.5, 0.6]], n_trials=3)
-    bench = Path(__file__).resolve().parents[2] / "bench" / "pruning.py"
-    no_data = {**os.environ, "FER2013_CSV": str(tmp_path / "absent.csv")}
 
-    def replay(*flags: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, str(bench), "--replay-only", storage, "--draws", "3", *flags],
-                              capture_output=True, text=True, timeout=120, env=no_data)
-
-    first_two = replay("--first", "2")
+    first_two = _bench_without_data(tmp_path, "--replay-only", storage, "--draws", "3", "--first", "2")
     assert first_two.returncode == 0, first_two.stderr[-3000:]
     assert "compact, 3 trials (replaying its first 2), <= 3 epochs" in first_two.stdout
     assert "of 2 recorded trials over 3 bracket draws" in first_two.stdout
 
-    too_many = replay("--first", "4")
+    too_many = _bench_without_data(tmp_path, "--replay-only", storage, "--draws", "3", "--first", "4")
     assert too_many.returncode != 0
     assert "--first must be between 1 and the recorded study's 3 trials (got 4)" in too_many.stderr
-    alone = subprocess.run([sys.executable, str(bench), "--first", "2", "--unpruned-only"], capture_output=True,
-                           text=True, timeout=120, env=no_data)
+    alone = _bench_without_data(tmp_path, "--first", "2", "--unpruned-only")
     assert alone.returncode == 2 and "--first needs --replay-only" in alone.stderr
 
 
 def test_first_trials_keeps_the_prefix_in_order() -> None:
-    from pruning import first_trials
-
-    from _pruning_replay import RecordedTrial
-
     recorded = [RecordedTrial([0.1 * n], 0.1 * n) for n in range(5)]
     assert first_trials(recorded, argparse.Namespace(first=None)) == recorded
     assert first_trials(recorded, argparse.Namespace(first=3)) == recorded[:3]
@@ -138,8 +128,6 @@ def test_first_trials_keeps_the_prefix_in_order() -> None:
 def test_the_two_halves_run_apart_and_meet(tmp_path: Path) -> None:
     """--unpruned-only records a study that --unpruned-from later prunes (real training, spawned processes)."""
     import json
-    import os
-    import subprocess
 
     from fer_core.data import make_demo_dataset
     from tests.search.conftest import write_fer_csv
