@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     import numpy as np
     import optuna
 
-    # A pruner registered in ``search._registry`` by name, or a factory taking the maximum epochs.
+    # A pruner registered in ``search.study._samplers`` by name, or a factory taking the maximum epochs.
     PrunerSpec = str | Callable[[int], optuna.pruners.BasePruner]
 
 
@@ -55,7 +55,7 @@ class Replay:
 
 
 def _make(pruner: PrunerSpec, max_epochs: int) -> optuna.pruners.BasePruner:
-    from search._registry import make_pruner
+    from search.study import make_pruner
 
     return make_pruner(pruner, max_epochs) if isinstance(pruner, str) else pruner(max_epochs)
 
@@ -64,7 +64,7 @@ def replay_pruner(trials: Sequence[RecordedTrial], *, pruner: PrunerSpec, max_ep
                   study_name: str) -> Replay:
     """Feeds ``trials`` (in trial-number order) to a new in-memory study pruned by ``pruner``.
 
-    Mirrors ``search._trial``: validation accuracy is reported after every epoch, and a trial is never
+    Mirrors ``search.study._trial``: validation accuracy is reported after every epoch, and a trial is never
     pruned after its last epoch (``max_epochs``).
     """
     import optuna
@@ -146,7 +146,7 @@ def synthetic_trials(rng: np.random.Generator, *, n_trials: int, epochs: int,
 
     Each trial rises from ``chance`` towards a final level drawn from U(0.20, 0.45) with a time constant
     drawn from U(0.5, 5) epochs (so some good trials start slowly and cross worse ones), plus N(0, 0.015)
-    noise per epoch; the curve is the running best, as ``search._trial`` reports it. The ranges are a
+    noise per epoch; the curve is the running best, as ``search.study._trial`` reports it. The ranges are a
     loose picture of small CPU studies, chosen by hand and not fitted to any recorded curve: the model is
     for comparing pruning schedules where no recorded study exists, not for claims about FER2013.
     """

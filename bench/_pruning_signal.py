@@ -1,6 +1,6 @@
 """A candidate pruner signal, tried and not adopted: the best validation accuracy so far, ties broken by loss.
 
-``search run`` tells the pruner each trial's best validation accuracy so far (``search._trial.BestSoFar``).
+``search run`` tells the pruner each trial's best validation accuracy so far (``search.study._trial.BestSoFar``).
 Early in a study on a small subset, several trials predict only the majority class after an epoch or two:
 their accuracies tie exactly, and successive halving promotes every trial whose value equals its rung's
 threshold. This signal subtracts a tie-breaker worth less than half of one validation face,

@@ -33,8 +33,8 @@ def bare_trial(candidate: dict, data, epochs: int, seed: int) -> float:
     """One trial with no tracking at all; returns its wall time."""
     from fer_core.evaluate import evaluate
     from fer_core.train import train
-    from search._candidates import resolve_candidate
-    from search._epochs import release_memory
+    from search.study import resolve_candidate
+    from search.study import release_memory
 
     started = time.perf_counter()
     resolved = resolve_candidate(candidate, max_epochs=epochs)
@@ -58,12 +58,12 @@ def main() -> int:
 
     import optuna
 
-    from search._data import load_study_data
-    from search._progress import StudyProgress
-    from search._registry import make_pruner, make_sampler
-    from search._study import open_storage
-    from search._tracking import StudyTracker
-    from search._trial import TrialExecutor
+    from search.study import load_study_data
+    from search.study import StudyProgress
+    from search.study import make_pruner, make_sampler
+    from search.study import open_storage
+    from search.tracking import StudyTracker
+    from search.study import TrialExecutor
     from spaces import RandomSuggester, load_space
 
     space = load_space(args.space)

@@ -68,8 +68,8 @@ def run_variant(pruner: str, args: argparse.Namespace, csv: Path, replay: list[d
     """
     import optuna
 
-    from search._runner import run_study
-    from search._settings import StudySettings
+    from search.engines import run_study
+    from search.study import StudySettings
     from spaces import load_space
 
     quiet_start()
@@ -92,7 +92,7 @@ def run_variant(pruner: str, args: argparse.Namespace, csv: Path, replay: list[d
 
 def variant_record(study: optuna.Study, *, pruner: str, wall_s: float, store: Path) -> dict:
     """What the benchmark keeps of a finished study: epochs, best value, time, states, parameters, curves."""
-    from search._selection import state_counts
+    from search.selection import state_counts
 
     trials = study.get_trials(deepcopy=False)
     return {
@@ -118,9 +118,9 @@ def validation_curves(trials: list, store: Path) -> dict:
     """
     from mlflow import MlflowClient
 
-    from search._paths import MLRUNS_DIRNAME, TRACKING_DB_NAME
-    from search._study import RUN_ID_ATTR
-    from search._tracking import PARENT_TAG
+    from search.paths import MLRUNS_DIRNAME, TRACKING_DB_NAME
+    from search.study import RUN_ID_ATTR
+    from search.tracking import PARENT_TAG
 
     database = store / MLRUNS_DIRNAME / TRACKING_DB_NAME
     if not database.exists():
@@ -203,7 +203,7 @@ def signal_curve(accuracy: list[float], loss: list[float], n_validation: int, si
     """What the pruner is told after each epoch of one trial under ``signal``."""
     from _pruning_signal import PruningSignal
 
-    from search._trial import BestSoFar
+    from search.study import BestSoFar
 
     if signal not in SIGNALS:
         raise ValueError(f"signal must be one of {', '.join(SIGNALS)} (got {signal!r})")

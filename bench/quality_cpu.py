@@ -36,8 +36,8 @@ MAX_TRIALS = 100_000
 
 def stage1(args: argparse.Namespace, csv: Path, timeout_s: float):
     """The default search on a subset until ``timeout_s``; returns the runner's StudyRun."""
-    from search._runner import run_study
-    from search._settings import StudySettings
+    from search.engines import run_study
+    from search.study import StudySettings
     from spaces import load_space
 
     settings = StudySettings(
@@ -88,10 +88,10 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--target", type=float, default=0.62)
     args, csv = parse_and_start(parser)
-    from search._context import open_scored_context
-    from search._refit import refit_study
-    from search._refit_options import RefitOptions
-    from search._test_score import score_selected_model
+    from search.study import open_scored_context
+    from search.refit import refit_study
+    from search.refit import RefitOptions
+    from search.selection import score_selected_model
 
     os.chdir(tempfile.mkdtemp(prefix="fer-quality-"))
     budget_s = 60.0 * args.budget_min

@@ -57,10 +57,10 @@ BAYESIAN = Method("keras-tuner bayesian", "keras-tuner", tuner="bayesian")
 
 def run_method(method: Method, seed: int, args: argparse.Namespace, csv: Path) -> dict:
     """Runs one method's study in a fresh working directory under the wall-clock budget."""
-    from search._runner import run_study
-    from search._selection import state_counts
-    from search._settings import StudySettings
-    from search._test_score import score_selected_model
+    from search.engines import run_study
+    from search.selection import state_counts
+    from search.study import StudySettings
+    from search.selection import score_selected_model
     from spaces import load_space
 
     workdir = Path(tempfile.mkdtemp(prefix="fer-efficiency-"))

@@ -1,13 +1,57 @@
-"""Orchestration: Optuna studies over YAML spaces, MLflow tracking, selection, one test score, promotion."""
+"""Orchestration: Optuna studies over YAML spaces, MLflow tracking, selection, one test score, promotion.
 
-from search._cli import main
-from search._promote import Promotion, PromotionRefused, promote_study
-from search._registry import PRUNERS, SAMPLERS, make_pruner, make_sampler
-from search._runner import StudyRun, run_study
-from search._selection import LeaderboardRow, leaderboard, select_best
-from search._settings import StudySettings
-from search._test_score import AlreadyScoredError, TestScore, score_selected_model
-from search._tracking import StudyTracker, TrialState
+The layers, top to bottom (each imports only those below it; ``docs/architecture.md``):
+
+- ``search.cli``: the command line, the only code that prints for people;
+- ``search.report``, ``search.refit`` (stage 2), ``search.engines`` (the loops that run a study);
+- ``search.selection``: the leaderboard, the selected model, the one test score, promotion;
+- ``search.study``: storage, lock, queue, settings, samplers and pruners, data, the trial executor;
+- ``search.tracking``: the only code that talks to MLflow;
+- ``search.errors``, ``search.paths``, ``search.signals``, ``search.redaction``: shared foundations.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_PUBLIC = {
+    "main": "search.cli",
+    "StudyRun": "search.engines",
+    "run_study": "search.engines",
+    "AlreadyScoredError": "search.errors",
+    "PromotionRefused": "search.errors",
+    "SearchError": "search.errors",
+    "LeaderboardRow": "search.selection",
+    "Promotion": "search.selection",
+    "TestScore": "search.selection",
+    "leaderboard": "search.selection",
+    "promote_study": "search.selection",
+    "score_selected_model": "search.selection",
+    "select_best": "search.selection",
+    "PRUNERS": "search.study",
+    "SAMPLERS": "search.study",
+    "StudySettings": "search.study",
+    "make_pruner": "search.study",
+    "make_sampler": "search.study",
+    "StudyTracker": "search.tracking",
+    "TrialState": "search.tracking",
+}
+"""Public name -> the subpackage that defines it. Imported on first use (PEP 562), so that
+``python -m search --help`` does not load TensorFlow, Keras Tuner and MLflow."""
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _PUBLIC:
+        raise AttributeError(f"module 'search' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_PUBLIC[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_PUBLIC))
+
 
 __all__ = [
     "PRUNERS",
@@ -16,6 +60,7 @@ __all__ = [
     "LeaderboardRow",
     "Promotion",
     "PromotionRefused",
+    "SearchError",
     "StudyRun",
     "StudySettings",
     "StudyTracker",

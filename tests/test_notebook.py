@@ -82,7 +82,7 @@ def _recorded_test_confusion(study: str) -> np.ndarray:
     import mlflow
     from mlflow import MlflowClient
 
-    from search._paths import default_tracking_uri
+    from search.paths import default_tracking_uri
 
     client = MlflowClient(default_tracking_uri())
     experiment = client.get_experiment_by_name(study)

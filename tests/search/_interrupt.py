@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from search._refit_progress import RefitProgress
+from search.refit import RefitProgress
 
 
 @contextlib.contextmanager

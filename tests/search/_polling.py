@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from search._paths import STUDY_DB_NAME, mlruns_dir
+from search.paths import STUDY_DB_NAME, mlruns_dir
 
 T = TypeVar("T")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from search._paths import default_study_storage
-from search._runner import run_study
-from search._settings import StudySettings
+from search.paths import default_study_storage
+from search.engines import run_study
+from search.study import StudySettings
 from spaces import load_space
 
 

@@ -11,9 +11,9 @@ import pytest
 
 from fer_core.errors import ConfigError
 from fer_core.model import build_model, get_preset
-from search._ensemble import build_ensemble, choose_ensemble_size, mean_probabilities
-from search._refit_selection import Selection
-from search._tracking import StudyTracker
+from search.refit import build_ensemble, choose_ensemble_size, mean_probabilities
+from search.selection import Selection
+from search.tracking import StudyTracker
 
 
 def _members(n: int) -> list[keras.Model]:

@@ -16,9 +16,10 @@ import pytest
 from mlflow import MlflowClient
 
 from search import main
-from search._kt_engine import KT_CONTINUES_ATTR, KT_INITIAL_EPOCH_ATTR, KT_TRIAL_ATTR, project_dir
-from search._paths import default_study_storage, default_tracking_uri
-from search._progress import StudyProgress
+from search.study import KT_CONTINUES_ATTR, KT_INITIAL_EPOCH_ATTR, KT_TRIAL_ATTR
+from search.engines import project_dir
+from search.paths import default_study_storage, default_tracking_uri
+from search.study import StudyProgress
 
 pytestmark = pytest.mark.integration
 
@@ -175,7 +176,7 @@ def test_an_interrupted_trial_is_run_again_by_the_resumed_oracle(
 def test_a_dead_process_is_recovered_and_a_told_result_is_not_trained_again(
     kt_workdir: Path, small_csv: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from search._kt_engine import _KerasTunerSearch
+    from search.engines._keras_tuner import _KerasTunerSearch
 
     flags = ("--tuner", "hyperband", "--trials", "4", "--epochs", "3")
     with monkeypatch.context() as patch:
@@ -261,7 +262,8 @@ def test_the_keras_tuner_folder_lives_next_to_the_study_records(random_study: st
     ],
 )
 def test_engine_settings_are_validated(overrides: dict, message: str) -> None:
-    from search._settings import SettingsError, StudySettings
+    from search.errors import SettingsError
+    from search.study import StudySettings
 
     with pytest.raises(SettingsError, match=message):
         StudySettings(study_name="s", space="smoke", data="demo", storage="sqlite:///x.db", **overrides)

@@ -9,7 +9,7 @@ import keras_tuner
 import optuna
 import pytest
 
-from search._kt_space import to_keras_tuner
+from search.engines import to_keras_tuner
 from spaces import SpaceError, load_space, shipped_space_names
 
 _N_DRAWS = 25

@@ -6,7 +6,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from fer_core.model import build_model, get_preset
-from search._tracking import StudyTracker
+from search.tracking import StudyTracker
 
 
 def test_a_logged_model_is_found_until_it_is_deleted_with_its_files(workdir: Path) -> None:

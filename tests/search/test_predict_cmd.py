@@ -230,8 +230,8 @@ def test_auto_tta_follows_the_version_tags_with_one_notice(promoted_study: Path,
     from mlflow import MlflowClient
 
     from fer_core.errors import ConfigError
-    from search._paths import default_tracking_uri
-    from search._predict_cmd import resolve_tta
+    from search.paths import default_tracking_uri
+    from search.cli._predict import resolve_tta
 
     monkeypatch.chdir(promoted_study)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)

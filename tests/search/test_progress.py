@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from search._progress import StudyProgress
+from search.study import StudyProgress
 
 
 def test_non_terminal_output_is_one_line_per_trial_with_count_and_best() -> None:
@@ -37,7 +37,7 @@ def test_interrupted_trials_do_not_count() -> None:
 
 def test_eta_of_a_time_boxed_study_never_runs_past_its_timeout(monkeypatch) -> None:
     clock = iter([0.0, 10.0, 10.0])
-    monkeypatch.setattr("search._progress.time.monotonic", lambda: next(clock))
+    monkeypatch.setattr("search.study._progress.time.monotonic", lambda: next(clock))
     stream = io.StringIO()
     progress = StudyProgress(n_trials=100_000, stream=stream, timeout_s=60.0)
     progress.end_trial(0, "complete", 0.4)  # one trial in 10 s: 100,000 trials would take 11 days

@@ -19,15 +19,15 @@ from fer_core.evaluate import predict_proba
 from fer_core.model import build_model, get_preset
 from fer_core.train import TrainConfig, train
 from search import main
-from search._data import load_study_data
-from search._ensemble import EnsembleChoice
-from search._paths import default_study_storage, default_tracking_uri, refit_dir
-from search._refit_checkpoint import RefitCheckpoint
-from search._refit_options import RefitOptions
-from search._refit_selection import recorded_selection
-from search._report import build_report
-from search._selection import completed_trials
-from search._test_score import recorded_test_score
+from search.study import load_study_data
+from search.refit import EnsembleChoice
+from search.paths import default_study_storage, default_tracking_uri, refit_dir
+from search.refit import RefitCheckpoint
+from search.refit import RefitOptions
+from search.selection import recorded_selection
+from search.report import build_report
+from search.selection import completed_trials
+from search.selection import recorded_test_score
 from tests.search._interrupt import refit_interrupted_after_first_epoch
 from tests.search._stage1 import run_stage1_deferred
 
@@ -91,7 +91,7 @@ def test_run_refit_top_chains_stage_two_then_scores_once_and_promotes(
     # An ensemble selection (M forced to 2 here; test_ensemble.py shows M chosen on validation) is scored on
     # the same predictions selection uses, with the same TTA, and promoted as one model.
     with monkeypatch.context() as patch:
-        patch.setattr("search._ensemble.choose_ensemble_size", lambda *args: EnsembleChoice(2, (0.0, 1.0)))
+        patch.setattr("search.refit._ensemble.choose_ensemble_size", lambda *args: EnsembleChoice(2, (0.0, 1.0)))
         assert main(["refit", "--study", "two", "--top", "2", "--epochs", str(EPOCHS)]) == 0
     study = _load("two")
     selection = recorded_selection(study)

@@ -12,10 +12,10 @@ from mlflow import MlflowClient
 
 from fer_core.errors import ConfigError
 from search import main
-from search._paths import default_study_storage, default_tracking_uri, refit_dir
-from search._refit_budget import CandidateSpeed, PendingRefit, RefitBudget, plan_epochs
-from search._refit_options import RefitOptions
-from search._refit_selection import recorded_selection
+from search.paths import default_study_storage, default_tracking_uri, refit_dir
+from search.refit import CandidateSpeed, PendingRefit, RefitBudget, plan_epochs
+from search.refit import RefitOptions
+from search.selection import recorded_selection
 from tests.search._interrupt import refit_interrupted_after_first_epoch
 from tests.search._stage1 import run_stage1_deferred
 

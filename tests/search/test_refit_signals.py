@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from mlflow import MlflowClient
 
-from search._paths import default_tracking_uri, refit_dir
+from search.paths import default_tracking_uri, refit_dir
 from tests.search._polling import wait_while_running
 from tests.search._stage1 import run_stage1_deferred
 

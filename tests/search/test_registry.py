@@ -5,7 +5,7 @@ from __future__ import annotations
 import optuna
 import pytest
 
-from search._registry import PRUNERS, SAMPLERS, make_pruner, make_sampler
+from search.study import PRUNERS, SAMPLERS, make_pruner, make_sampler
 
 
 def _objective(trial: optuna.Trial) -> float:
@@ -50,7 +50,7 @@ def test_every_pruner_runs_with_and_without_an_epoch_budget(name: str) -> None:
 def test_gp_without_torch_says_how_to_install_it() -> None:
     if _has_torch():
         pytest.skip("PyTorch is installed here")
-    from search._registry import SamplerUnavailable
+    from search.errors import SamplerUnavailable
 
     with pytest.raises(SamplerUnavailable, match=r"--sampler gp needs PyTorch.*pip install -e '.\[gp\]'"):
         make_sampler("gp", 0)

@@ -19,13 +19,13 @@ from optuna.distributions import FloatDistribution
 from optuna.trial import TrialState, create_trial
 
 from search import main
-from search._paths import default_study_storage, default_tracking_uri
-from search._report import SECTION_TITLES, build_report, default_report_path
-from search._report_artifacts import quiet_artifact_downloads, read_run_text
-from search._report_figures import learning_curves, param_importances
-from search._report_html import FIGURE_SCRIPT_CLASS, render_page
-from search._report_model import result_from_confusion_counts
-from search._report_section import Section, SectionContent, SectionUnavailable
+from search.paths import default_study_storage, default_tracking_uri
+from search.report import SECTION_TITLES, build_report, default_report_path
+from search.tracking import quiet_artifact_downloads, read_run_text
+from search.report import learning_curves, param_importances
+from search.report import FIGURE_SCRIPT_CLASS, render_page
+from search.report import result_from_confusion_counts
+from search.report import Section, SectionContent, SectionUnavailable
 
 STUDY = "rep"
 FIGURE_PATTERN = re.compile(

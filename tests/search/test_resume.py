@@ -13,9 +13,9 @@ import optuna
 import pytest
 from mlflow import MlflowClient
 
-from search._paths import default_study_storage, default_tracking_uri
-from search._runner import run_study
-from search._settings import StudySettings
+from search.paths import default_study_storage, default_tracking_uri
+from search.engines import run_study
+from search.study import StudySettings
 from spaces import load_space
 from tests.search._polling import poll_until, running_trials_with_epochs, wait_while_running
 

@@ -9,7 +9,7 @@ import pytest
 from mlflow import MlflowClient
 
 from search import main
-from search._paths import default_study_storage, default_tracking_uri
+from search.paths import default_study_storage, default_tracking_uri
 
 pytestmark = pytest.mark.integration
 

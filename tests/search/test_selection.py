@@ -8,9 +8,8 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from search._selection import (
-    NoCompletedTrialError, format_leaderboard, leaderboard, select_best, state_counts,
-)
+from search.errors import NoCompletedTrialError
+from search.selection import format_leaderboard, leaderboard, select_best, state_counts
 
 
 def _study_with(*trials: tuple[float | None, int | None, TrialState, dict]) -> optuna.Study:

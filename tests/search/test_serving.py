@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 
 from search import main
-from search._paths import default_tracking_uri
-from search._tracking import model_signature
-from search._ui import port_is_free, stop_process_group
+from search.paths import default_tracking_uri
+from search.tracking import model_signature
+from search.tracking import port_is_free, stop_process_group
 
 pytestmark = pytest.mark.integration
 

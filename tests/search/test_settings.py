@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from search._settings import SettingsError, StudySettings, default_data, default_study_name
+from search.errors import SettingsError
+from search.study import StudySettings, default_data, default_study_name
 
 
 def _settings(**overrides: object) -> StudySettings:

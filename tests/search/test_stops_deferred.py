@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from mlflow.entities import Metric
 
-from search._signals import sigterm_as_keyboard_interrupt, stops_deferred
-from search._tracking import StudyTracker
+from search.signals import sigterm_as_keyboard_interrupt, stops_deferred
+from search.tracking import StudyTracker
 
 
 def test_a_stop_inside_the_block_acts_when_it_ends() -> None:

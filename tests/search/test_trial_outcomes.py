@@ -11,7 +11,7 @@ from mlflow import MlflowClient
 from optuna.trial import TrialState
 
 from search import main
-from search._paths import default_study_storage, default_tracking_uri
+from search.paths import default_study_storage, default_tracking_uri
 
 pytestmark = pytest.mark.integration
 
@@ -76,7 +76,7 @@ def test_diverging_candidate_fails_as_nan(workdir: Path, small_csv: Path) -> Non
 
 
 def test_pruner_is_told_the_best_validation_accuracy_so_far() -> None:
-    from search._trial import BestSoFar
+    from search.study import BestSoFar
 
     best = BestSoFar()
     reported = [best.update(value) for value in (float("nan"), 0.30, 0.25, float("nan"), 0.35, 0.31)]

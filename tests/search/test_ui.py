@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from search import main
-from search._ui import UiError, UiSettings, mlflow_server_command, port_is_free
+from search.errors import UiError
+from search.tracking import UiSettings, mlflow_server_command, port_is_free
 
 STUDY = "ui"
 START_TIMEOUT_S = 180.0

@@ -12,8 +12,8 @@ import pytest
 from mlflow import MlflowClient
 from optuna.trial import TrialState
 
-from search._paths import default_study_storage, default_tracking_uri
-from search._workers import plan_worker_envs, without_workers_flag
+from search.paths import default_study_storage, default_tracking_uri
+from search.study import plan_worker_envs, without_workers_flag
 from tests.search._polling import running_trials_with_epochs
 
 
@@ -136,7 +136,7 @@ def test_a_silent_trial_on_another_machine_is_failed_by_its_heartbeat(tmp_path: 
     """The heartbeat path (workers on other machines cannot be checked by pid): real RDB storage."""
     import time
 
-    from search._study import fail_dead_trials, is_interrupted, open_storage, requeue_interrupted
+    from search.study import fail_dead_trials, is_interrupted, open_storage, requeue_interrupted
 
     storage = open_storage(f"sqlite:///{tmp_path / 'hb.db'}", heartbeat_s=1)
     study = optuna.create_study(storage=storage, study_name="hb")

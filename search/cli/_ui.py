@@ -1,0 +1,30 @@
+"""``python -m search ui``: the MLflow UI on the project's store (``./mlruns``), bound to loopback."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from search.tracking import DEFAULT_HOST, DEFAULT_PORT, UiSettings, serve_ui
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Adds ``--port`` and ``--host``."""
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="TCP port to listen on")
+    parser.add_argument("--host", default=DEFAULT_HOST,
+                        help="interface to bind; anything but 127.0.0.1/localhost/::1 exposes every study "
+                        "to the network (MLflow has no authentication here)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serves the UI until Ctrl-C; returns the exit status."""
+    from search import paths as _paths
+
+    settings = UiSettings(tracking_uri=_paths.default_tracking_uri(),
+                          artifacts_dir=_paths.mlruns_dir() / _paths.ARTIFACTS_DIRNAME,
+                          host=args.host, port=args.port)
+    if not settings.is_loopback:
+        print(f"warning: binding the MLflow UI to {settings.host}: anyone who can reach this machine on port "
+              f"{settings.port} can read and change every study (no authentication). Use --host 127.0.0.1 "
+              "unless that is intended.", file=sys.stderr)
+    return serve_ui(settings)

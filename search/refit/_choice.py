@@ -1,0 +1,144 @@
+"""Choosing the final model among refit models and ensembles of them, on validation only.
+
+Every complete refit is scored on the validation split under the same TTA; they are ranked (ties: fewer
+parameters, then the earlier trial) and the average of the top M is tried for M = 1..``--ensemble-max``
+(ties go to fewer models). One model wins as is; several are built into one ensemble model, scored on
+validation again as built, and logged in their own MLflow run nested under the study's run
+(``fer.role=ensemble``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import optuna
+from mlflow.exceptions import MlflowException
+
+from search.refit._checkpoint import RefitCheckpoint
+from search.refit._job import RefitResult
+from search.selection import Selection, recorded_selection
+
+if TYPE_CHECKING:
+    from search.study import StudyData
+    from search.refit._ensemble import EnsembleChoice
+    from search.tracking import StudyTracker
+
+ENSEMBLE_ROLE = "ensemble"
+
+
+@dataclass(frozen=True)
+class RankedModel:
+    """A complete refit with its validation accuracy without and with TTA (the ranking uses the latter)."""
+
+    result: RefitResult
+    val_accuracy: float
+    val_accuracy_tta: float
+    probabilities: np.ndarray  # validation, under the selection's TTA
+
+
+def choose_model(study: optuna.Study, ranked: list[RankedModel], data: StudyData, tracker: StudyTracker,
+                 parent_run_id: str, *, tta: str, ensemble_max: int) -> tuple[EnsembleChoice, Selection]:
+    """The ensemble size chosen on validation and the selection it makes (an ensemble is logged)."""
+    from search.refit._ensemble import choose_ensemble_size
+
+    labels = data.splits.validation.labels
+    choice = choose_ensemble_size([model.probabilities for model in ranked], labels, ensemble_max)
+    selection = _reuse_or_make(study, ranked[: choice.n_members], data, tracker, parent_run_id, tta, choice)
+    return choice, selection
+
+
+def rank_refits(results: list[RefitResult], data: StudyData, tta: str,
+                checkpoint_of: Callable[[int], RefitCheckpoint]) -> list[RankedModel]:
+    """Complete refits with validation probabilities under ``tta`` (cached beside each checkpoint)."""
+    from fer_core.evaluate import evaluate_predictions
+
+    labels = data.splits.validation.labels
+    ranked = []
+    for result in results:
+        if result.state != "complete" or result.model_uri is None:
+            continue
+        probabilities = _validation_probabilities(checkpoint_of(result.trial), result.model_uri, data, tta)
+        accuracy_tta = float(evaluate_predictions(labels, probabilities).accuracy)
+        ranked.append(RankedModel(result, float(result.val_accuracy), accuracy_tta, probabilities))
+    return sorted(ranked, key=lambda m: (-m.val_accuracy_tta, m.result.n_params or 0, m.result.trial))
+
+
+def _validation_probabilities(checkpoint: RefitCheckpoint, model_uri: str, data: StudyData, tta: str) -> np.ndarray:
+    cached = checkpoint.load_probabilities(tta)
+    if cached is not None:
+        return cached
+    from fer_core.evaluate import predict_proba
+
+    probabilities = predict_proba(_load_model(model_uri), data.splits.validation.images, tta=tta)
+    checkpoint.save_probabilities(tta, probabilities)
+    return probabilities
+
+
+def _reuse_or_make(study: optuna.Study, members: list[RankedModel], data: StudyData, tracker: StudyTracker,
+                   parent_run_id: str, tta: str, choice: EnsembleChoice) -> Selection:
+    """The selection for ``members``: a single refit model, or an ensemble logged as one MLflow model.
+
+    An ensemble recorded before with the same members and TTA is reused rather than logged again.
+    """
+    trials = tuple(m.result.trial for m in members)
+    if len(members) == 1:
+        best = members[0]
+        return Selection(kind="refit", model_uri=str(best.result.model_uri), val_accuracy=best.val_accuracy,
+                         val_accuracy_tta=best.val_accuracy_tta, tta=tta, members=trials, run_id=best.result.run_id)
+    previous = recorded_selection(study)
+    if (previous is not None and previous.kind == "ensemble" and previous.members == trials and previous.tta == tta
+            and _member_runs(tracker, previous.run_id) == [m.result.run_id for m in members]):
+        return previous
+    return _log_ensemble(members, data, tracker, parent_run_id, tta, choice)
+
+
+def _member_runs(tracker: StudyTracker, ensemble_run_id: str | None) -> list[str] | None:
+    """The refit runs an ensemble run was built from (None when unknown)."""
+    if ensemble_run_id is None:
+        return None
+    try:
+        return json.loads(tracker.client.get_run(ensemble_run_id).data.params["member_runs"])
+    except (KeyError, ValueError, MlflowException):
+        return None
+
+
+def _log_ensemble(members: list[RankedModel], data: StudyData, tracker: StudyTracker, parent_run_id: str,
+                  tta: str, choice: EnsembleChoice) -> Selection:
+    """Builds the ensemble of ``members``, scores it on validation and logs it in its own nested run."""
+    from fer_core.evaluate import evaluate_predictions, predict_proba
+    from search.refit._ensemble import build_ensemble
+    from search.tracking import PARENT_TAG, ROLE_TAG, STATE_TAG, STUDY_TAG
+
+    trials = [m.result.trial for m in members]
+    model = build_ensemble([_load_model(str(m.result.model_uri)) for m in members])
+    validation = data.splits.validation
+    accuracy = float(evaluate_predictions(validation.labels, predict_proba(model, validation.images)).accuracy)
+    accuracy_tta = float(evaluate_predictions(
+        validation.labels, predict_proba(model, validation.images, tta=tta)).accuracy)
+    run = tracker.client.create_run(
+        tracker.experiment_id, run_name="ensemble-" + "-".join(map(str, trials)),
+        tags={PARENT_TAG: parent_run_id, ROLE_TAG: ENSEMBLE_ROLE, STUDY_TAG: tracker.study_name,
+              STATE_TAG: "running", "fer.members": ",".join(map(str, trials)), "fer.tta": tta},
+    )
+    run_id = run.info.run_id
+    tracker.log_params(run_id, {"members": trials, "tta": tta,
+                                "member_runs": [m.result.run_id for m in members]})
+    for size, size_accuracy in enumerate(choice.accuracies, start=1):
+        tracker.log_metrics(run_id, {"val_accuracy_top_m": size_accuracy}, step=size)
+    tracker.log_metrics(run_id, {"val_accuracy": accuracy, f"val_accuracy_{tta}": accuracy_tta,
+                                 "n_members": len(members), "n_params": model.count_params()})
+    logged = tracker.log_keras_model(run_id, model)
+    tracker.set_tags(run_id, {STATE_TAG: "complete"})
+    tracker.client.set_terminated(run_id, status="FINISHED")
+    return Selection(kind="ensemble", model_uri=logged.model_uri, val_accuracy=accuracy, val_accuracy_tta=accuracy_tta,
+                     tta=tta, members=tuple(trials), run_id=run_id)
+
+
+def _load_model(model_uri: str) -> Any:
+    import mlflow
+
+    return mlflow.keras.load_model(model_uri, load_model_kwargs={"safe_mode": True, "compile": False})

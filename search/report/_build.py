@@ -1,0 +1,246 @@
+"""A study's report: one self-contained plotly HTML page, also logged on the study's parent run.
+
+Works on finished and on still-running studies (a snapshot); a figure that needs more trials is replaced
+by a note saying so. The test split is never used here: test metrics are read back from the one-time
+score, and an unscored study shows the selected model on the validation split, labelled as such.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import optuna
+import pandas as pd
+
+from search.errors import NotFoundError
+from search import paths as _paths
+from search import study as st
+from search.tracking import quiet_artifact_downloads
+from search.report._classes import class_distribution
+from search.report._figures import (
+    learning_curves,
+    optimization_history,
+    parallel_coordinates,
+    param_importances,
+    slice_plots,
+)
+from search.report._html import render_page
+from search.report._model import SelectedModelScore, selected_model_score
+from search.report._refits import refit_section
+from search.report._section import Section, SectionContent, SectionUnavailable
+from search.selection import leaderboard, state_counts
+from search.selection import recorded_test_score
+from search.tracking import StudyTracker
+
+REPORT_ARTIFACT = "report.html"
+REPORTS_DIRNAME = "reports"
+LEADERBOARD_ROWS = 20
+
+
+class ReportContext:
+    """What the sections of one report read: the study, its tracker and parent run, and shared results.
+
+    Args:
+        study: The Optuna study (finished or still running).
+        tracker: The study's MLflow tracker.
+        parent_run_id: The study's parent run.
+    """
+
+    def __init__(self, study: optuna.Study, tracker: StudyTracker, parent_run_id: str) -> None:
+        self.study = study
+        self.tracker = tracker
+        self.parent_run_id = parent_run_id
+        self.settings: dict[str, Any] = dict(study.user_attrs.get(st.SETTINGS_ATTR) or {})
+
+    @cached_property
+    def selected(self) -> SelectedModelScore | SectionUnavailable:
+        """The selected model's metrics (computed once: two sections show them)."""
+        try:
+            return selected_model_score(self.study, self.tracker, self.parent_run_id)
+        except SectionUnavailable as unavailable:
+            return unavailable
+
+    def selected_or_raise(self) -> SelectedModelScore:
+        """The selected model's metrics, or SectionUnavailable with the reason they are missing."""
+        if isinstance(self.selected, SectionUnavailable):
+            raise SectionUnavailable(str(self.selected))
+        return self.selected
+
+
+@dataclass(frozen=True)
+class StudyReport:
+    """A rendered report.
+
+    Args:
+        study_name: The study it describes.
+        html: The self-contained page.
+        sections: Its sections, in page order (each shows content or a note).
+        running: True when trials were still running at the time of the snapshot.
+    """
+
+    study_name: str
+    html: str
+    sections: tuple[Section, ...]
+    running: bool
+
+    @property
+    def notes(self) -> dict[str, str]:
+        """Section title -> note, for the sections that could not be drawn."""
+        return {section.title: section.note for section in self.sections if section.note}
+
+
+def build_report(study: optuna.Study, tracker: StudyTracker | None = None) -> StudyReport:
+    """Builds the report of ``study`` (made by ``python -m search run``).
+
+    Raises:
+        LookupError: The study was not created by ``python -m search run`` (no parent run).
+    """
+    parent_run_id = study.user_attrs.get(st.PARENT_RUN_ATTR)
+    if parent_run_id is None:
+        raise NotFoundError(f"Study {study.study_name!r} was not created by `python -m search run`: it has no "
+                          "MLflow run to report on.")
+    context = ReportContext(study, tracker or StudyTracker(study.study_name), parent_run_id)
+    running = state_counts(study)["running"] > 0
+    with quiet_artifact_downloads():
+        sections = tuple(_section(title, builder, context) for title, builder in SECTIONS)
+    generated = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    status = "still running: a snapshot" if running else "no trial running"
+    subtitle = f"Space {context.settings.get('space', '?')} - {status} - generated {generated}"
+    page = render_page(f"Study report: {study.study_name}", subtitle, sections)
+    return StudyReport(study_name=study.study_name, html=page, sections=sections, running=running)
+
+
+def write_report(study: optuna.Study, out: Path, *, log_to_run: bool = True) -> StudyReport:
+    """Builds the report, writes it to ``out`` and logs it as ``report.html`` on the study's parent run.
+
+    A report logged before is replaced, so the run always holds the latest snapshot.
+    """
+    tracker = StudyTracker(study.study_name)
+    report = build_report(study, tracker)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(report.html, encoding="utf-8")
+    if log_to_run:
+        tracker.log_text(study.user_attrs[st.PARENT_RUN_ATTR], report.html, REPORT_ARTIFACT)
+    return report
+
+
+def default_report_path(study_name: str) -> Path:
+    """``./mlruns/reports/<study>.html`` (characters unsafe in file names become ``_``)."""
+    safe_name = re.sub(r"[^A-Za-z0-9._-]", "_", study_name).lstrip(".") or "study"
+    return _paths.mlruns_dir() / REPORTS_DIRNAME / f"{safe_name}.html"
+
+
+# --- sections --------------------------------------------------------------------------------------------
+def _section(title: str, builder: Callable[[ReportContext], SectionContent], context: ReportContext) -> Section:
+    try:
+        return Section(title=title, content=builder(context))
+    except SectionUnavailable as unavailable:
+        return Section(title=title, note=str(unavailable))
+
+
+def _summary(context: ReportContext) -> SectionContent:
+    study, settings = context.study, context.settings
+    counts = state_counts(study)
+    rows: dict[str, Any] = {
+        "study": study.study_name,
+        "space": settings.get("space", study.user_attrs.get(st.SPACE_ATTR, "-")),
+        "data": settings.get("data", "-"),
+        "split": settings.get("split") or "default (official when the data has a Usage column)",
+        "seed": settings.get("seed", "-"),
+        "training subset": settings.get("subset", "-"),
+        "trials": ", ".join(f"{n} {state}" for state, n in counts.items() if n) or "none yet",
+        "status": (f"{counts['running']} trial(s) still running: this report is a snapshot"
+                   if counts["running"] else "no trial running"),
+        "MLflow experiment / run": f"{study.user_attrs.get(st.EXPERIMENT_ATTR, '-')} / {context.parent_run_id}",
+    }
+    best = leaderboard(study, 1)
+    if best:
+        rows["best validation accuracy"] = f"{best[0].val_accuracy:.4f} (trial #{best[0].trial})"
+    table = pd.DataFrame({"value": [str(value) for value in rows.values()]},
+                         index=pd.Index(list(rows), name="setting"))
+    return SectionContent(table=table)
+
+
+def _test_score(context: ReportContext) -> SectionContent:
+    score = recorded_test_score(context.study)
+    if score is None:
+        raise SectionUnavailable(
+            "Not scored on the test split yet: the selected model is scored once when the search ends "
+            f"(or with `python -m search test --study {context.study.study_name}`)."
+        )
+    table = pd.DataFrame({"value": [
+        score.describe(), f"{score.accuracy:.4f}", f"{score.macro_f1:.4f}", score.scored_at, str(score.n_scores),
+    ]}, index=pd.Index(["model", "test accuracy", "test macro-F1", "scored at", "times scored"], name="score"))
+    caption = "The selected model's one-time score on the test split."
+    if score.n_scores > 1:
+        caption += f" The study was re-scored ({score.n_scores} scores in all, each recorded on its run)."
+    return SectionContent(caption=caption, table=table)
+
+
+def _leaderboard(context: ReportContext) -> SectionContent:
+    rows = leaderboard(context.study, LEADERBOARD_ROWS)
+    if not rows:
+        raise SectionUnavailable("Needs more trials: the leaderboard needs at least 1 completed trial "
+                                 "(this study has 0).")
+    names = sorted({name for row in rows for name in row.params})
+    records = [{
+        "rank": row.rank, "trial": f"#{row.trial}", "val accuracy": f"{row.val_accuracy:.4f}",
+        "params": _count(row.n_params), "MACs": _count(row.macs), "epochs": row.epochs,
+        "time (s)": f"{row.duration_s:.0f}" if row.duration_s is not None else "-",
+        **{name: _param(row.params.get(name)) for name in names},
+    } for row in rows]
+    n_completed = state_counts(context.study)["complete"]
+    caption = (f"Top {len(rows)} of {n_completed} completed trials by validation accuracy (ties: fewer "
+               "parameters first); the first row is the selected model.")
+    return SectionContent(caption=caption, table=pd.DataFrame(records).set_index("rank"))
+
+
+def _confusion(context: ReportContext) -> SectionContent:
+    return context.selected_or_raise().confusion_section()
+
+
+def _per_class(context: ReportContext) -> SectionContent:
+    return context.selected_or_raise().per_class_section()
+
+
+def _classes(context: ReportContext) -> SectionContent:
+    subset = float(context.settings.get("subset", 1.0) or 1.0)
+    return class_distribution(context.tracker.client, context.parent_run_id, subset=subset)
+
+
+def _count(number: int | None) -> str:
+    return "-" if number is None else f"{number:,}"
+
+
+def _param(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+SECTIONS: tuple[tuple[str, Callable[[ReportContext], SectionContent]], ...] = (
+    ("Summary", _summary),
+    ("Test score", _test_score),
+    ("Leaderboard", _leaderboard),
+    ("Stage 2: refits and selection", refit_section),
+    ("Optimization history", lambda context: optimization_history(context.study)),
+    ("Learning curves (intermediate values)", lambda context: learning_curves(context.study)),
+    ("Parameter importances", lambda context: param_importances(context.study)),
+    ("Parallel coordinates", lambda context: parallel_coordinates(context.study)),
+    ("Slice plots", lambda context: slice_plots(context.study)),
+    ("Class distribution per split", _classes),
+    ("Selected model: confusion matrix", _confusion),
+    ("Selected model: per-class metrics", _per_class),
+)
+"""The report's sections in page order: title -> builder (raises SectionUnavailable for a note)."""
+
+SECTION_TITLES: tuple[str, ...] = tuple(title for title, _ in SECTIONS)

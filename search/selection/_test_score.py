@@ -1,0 +1,128 @@
+"""The one-time test score: the selected model meets the test split once per study.
+
+No other HPO tool enforces this; it is the platform's promise. A second score needs ``--force`` and is
+recorded as a re-score on the study's parent run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+import optuna
+
+from search.errors import AlreadyScoredError
+from search.errors import NotFoundError
+from search import study as st
+from search.selection._leaderboard import select_best
+
+if TYPE_CHECKING:
+    from search.study import StudyData
+    from search.tracking import StudyTracker
+
+
+
+@dataclass(frozen=True)
+class TestScore:
+    """What the test split said about the selected model.
+
+    ``kind``, ``model_uri``, ``tta`` and ``members`` say which model was scored (see
+    ``search.selection._selected.Selection``); a stage-1 trial's score has kind ``trial`` and no TTA.
+    """
+
+    trial: int
+    accuracy: float
+    macro_f1: float
+    n_scores: int
+    scored_at: str
+    kind: str = "trial"
+    model_uri: str | None = None
+    tta: str = "none"
+    members: tuple[int, ...] = ()
+
+    @classmethod
+    def from_attr(cls, attr: dict[str, Any]) -> TestScore:
+        optional = {key: attr[key] for key in ("kind", "model_uri", "tta") if key in attr}
+        return cls(**{key: attr[key] for key in ("trial", "accuracy", "macro_f1", "n_scores", "scored_at")},
+                   members=tuple(attr.get("members", ())), **optional)
+
+    def describe(self) -> str:
+        """What was scored: ``trial #3``, ``refit of trial #3``, ``ensemble of trials #3, #1`` (+ TTA)."""
+        if self.kind == "ensemble":
+            text = "ensemble of trials " + ", ".join(f"#{m}" for m in self.members)
+        else:
+            text = f"refit of trial #{self.trial}" if self.kind == "refit" else f"trial #{self.trial}"
+        return text + (f" with {self.tta} TTA" if self.tta != "none" else "")
+
+
+def recorded_test_score(study: optuna.Study) -> TestScore | None:
+    """The test score stored on the study, if it was scored."""
+    attr = study.user_attrs.get(st.TEST_SCORE_ATTR)
+    return TestScore.from_attr(attr) if attr else None
+
+
+def score_selected_model(
+    study: optuna.Study, data: StudyData, tracker: StudyTracker, parent_run_id: str, *, force: bool = False
+) -> TestScore:
+    """Scores the selected model on the test split and records it on the study and parent run.
+
+    The selected model is the one stage 2 recorded (``fer.selected``: a refit model or an ensemble,
+    scored with the TTA its selection used), else the best stage-1 trial's.
+
+    Raises:
+        AlreadyScoredError: The study was scored before and ``force`` is False.
+    """
+    previous = recorded_test_score(study)
+    if previous is not None and not force:
+        raise AlreadyScoredError(
+            f"Study {study.study_name!r} was already scored on the test split ({previous.scored_at}: "
+            f"{previous.describe()}, accuracy {previous.accuracy:.4f}). The test split is used once per study; "
+            "pass --force to re-score (recorded as a re-score on the study's run)."
+        )
+    from fer_core.evaluate import evaluate
+    from search.selection._selected import recorded_selection
+
+    selection = recorded_selection(study)
+    if selection is None:  # no stage 2: the best stage-1 trial, without TTA
+        best = select_best(study)
+        model = load_trial_model(best)
+        subject: dict[str, Any] = {"trial": best.number, "model_uri": best.user_attrs.get(st.MODEL_URI_ATTR)}
+    else:
+        model = load_model_uri(selection.model_uri)
+        subject = {"trial": selection.trial, "kind": selection.kind, "model_uri": selection.model_uri,
+                   "tta": selection.tta, "members": selection.members}
+    test = data.splits.test
+    result = evaluate(model, test.images, test.labels, tta=subject.get("tta", "none"))
+    n_scores = 1 if previous is None else previous.n_scores + 1
+    score = TestScore(
+        accuracy=float(result.accuracy), macro_f1=float(result.macro_f1),
+        n_scores=n_scores, scored_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), **subject,
+    )
+    tracker.log_metrics(parent_run_id, {"test_accuracy": score.accuracy, "test_macro_f1": score.macro_f1},
+                        step=n_scores)
+    tracker.set_tags(parent_run_id, {
+        "fer.test_trial": score.trial, "fer.test_scores": n_scores, "fer.test_kind": score.kind,
+        "fer.test_rescored": "true" if n_scores > 1 else "false",
+    })
+    tracker.log_dict(parent_run_id, result.to_dict(), f"test/score_{n_scores}.json")
+    tracker.log_figure(parent_run_id, result.confusion_figure(title=f"Test confusion ({score.describe()})"),
+                       f"test/confusion_{n_scores}.html")
+    # Last: the record that the split was used.
+    study.set_user_attr(st.TEST_SCORE_ATTR, {**score.__dict__, "members": list(score.members)})
+    return score
+
+
+def load_trial_model(trial: optuna.trial.FrozenTrial) -> Any:
+    """Loads the model a trial logged (safe mode)."""
+    uri = trial.user_attrs.get(st.MODEL_URI_ATTR)
+    if uri is None:
+        raise NotFoundError(f"Trial #{trial.number} has no logged model (was it outside --keep-top?).")
+    return load_model_uri(uri)
+
+
+def load_model_uri(uri: str) -> Any:
+    """Loads an MLflow Keras model (a trial's, a refit's or an ensemble) in safe mode."""
+    import mlflow
+
+    return mlflow.keras.load_model(uri, load_model_kwargs={"safe_mode": True})

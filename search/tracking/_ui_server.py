@@ -1,0 +1,226 @@
+"""The MLflow UI on the project's store: ``mlflow server`` as a child process, bound to loopback.
+
+The server (and the uvicorn worker it spawns) runs in its own process group, so stopping the UI -- Ctrl-C,
+SIGTERM, or the readiness check failing -- ends every process it started and leaves nothing listening.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fer_core.errors import FerError
+from search.errors import UiError
+from search.signals import sigterm_as_keyboard_interrupt
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 5000
+READY_TIMEOUT_S = 180.0
+STOP_GRACE_S = 10.0
+_SQLITE_PREFIX = "sqlite:///"
+_SERVER_PREFIXES = ("http://", "https://", "databricks")
+
+
+
+@dataclass(frozen=True)
+class UiSettings:
+    """Where the UI reads from and listens.
+
+    Args:
+        tracking_uri: The MLflow backend store: the ``sqlite:///`` database of ``python -m search run`` (any
+            database URI ``mlflow server`` accepts works; a tracking *server* already has its UI).
+        artifacts_dir: Root of the artifacts (``./mlruns/artifacts``); runs keep their own locations.
+        host: Interface to bind; loopback unless the user asks otherwise.
+        port: TCP port, 1-65535.
+    """
+
+    tracking_uri: str
+    artifacts_dir: Path
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.port <= 65535:
+            raise UiError(f"--port must be between 1 and 65535 (port={self.port}); e.g. --port 5000.")
+        if not self.host.strip():
+            raise UiError("--host must not be empty; use 127.0.0.1 (this machine only).")
+        if self.tracking_uri.startswith(_SERVER_PREFIXES):
+            raise UiError(
+                f"The tracking store is {self.tracking_uri!r} (from $MLFLOW_TRACKING_URI), a tracking server: "
+                "it already serves its own UI, open it in a browser. Unset MLFLOW_TRACKING_URI to use ./mlruns."
+            )
+
+    @property
+    def is_loopback(self) -> bool:
+        """True when only this machine can connect."""
+        return self.host in LOOPBACK_HOSTS
+
+    @property
+    def url(self) -> str:
+        """The address to open in a browser."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def database_path(self) -> Path | None:
+        """The SQLite file behind ``tracking_uri`` (None for another kind of database)."""
+        if not self.tracking_uri.startswith(_SQLITE_PREFIX):
+            return None
+        return Path(self.tracking_uri[len(_SQLITE_PREFIX):])
+
+
+def mlflow_server_command(settings: UiSettings) -> list[str]:
+    """The ``mlflow server`` command line for ``settings`` (one worker: a local, single-user UI).
+
+    ``--default-artifact-root`` and ``--artifacts-destination`` both point at ``./mlruns/artifacts`` so
+    experiments created through the UI and proxied uploads land beside the studies' artifacts instead of
+    in a stray ``./mlartifacts``; existing experiments keep the artifact location they were created with.
+    """
+    artifacts_uri = settings.artifacts_dir.resolve().as_uri()
+    return [
+        sys.executable, "-m", "mlflow", "server",
+        "--backend-store-uri", settings.tracking_uri,
+        "--default-artifact-root", artifacts_uri,
+        "--serve-artifacts", "--artifacts-destination", artifacts_uri,
+        "--host", settings.host, "--port", str(settings.port),
+        "--workers", "1",
+    ]
+
+
+def check_can_start(settings: UiSettings) -> None:
+    """Fails early when there is nothing to show or the port is taken."""
+    database = settings.database_path
+    if database is not None and not database.is_file():
+        raise FileNotFoundError(
+            f"No MLflow store at {database}: run a study first (`python -m search run`) "
+            "or start the UI from the directory that holds ./mlruns."
+        )
+    if not port_is_free(settings.host, settings.port):
+        raise UiError(
+            f"Port {settings.port} on {settings.host} is already in use (another MLflow UI?); "
+            f"pass another one, e.g. --port {settings.port + 1}."
+        )
+
+
+def port_is_free(host: str, port: int) -> bool:
+    """Whether a server could listen on ``host:port`` now (False: another process listens there).
+
+    Probed with SO_REUSEADDR, as uvicorn binds: connections of a UI stopped a moment ago (TIME_WAIT) do not
+    count, a listening server does.
+
+    Raises:
+        UiError: ``host`` is not an address of this machine, or binding is not allowed (ports < 1024).
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                return False
+            raise UiError(f"Cannot listen on {host}:{port} ({error.strerror or error}); pass --host 127.0.0.1 "
+                          "and a --port above 1023.") from None
+    return True
+
+
+def start_server(settings: UiSettings) -> subprocess.Popen[bytes]:
+    """Starts ``mlflow server`` in a new process group (its output goes to this terminal)."""
+    env = dict(os.environ)
+    # Job execution (GenAI evaluation jobs) would add a consumer process the UI of a study never needs.
+    env.setdefault("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
+    return subprocess.Popen(mlflow_server_command(settings), env=env, start_new_session=True)
+
+
+def wait_until_ready(process: subprocess.Popen[bytes], url: str, timeout_s: float = READY_TIMEOUT_S) -> None:
+    """Polls ``<url>/health`` until the server answers; raises UiError if it dies or never answers."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise UiError(f"mlflow server exited with status {process.returncode} before it was ready "
+                          "(its messages are above).")
+        if _answers(f"{url}/health"):
+            return
+        time.sleep(0.5)
+    raise UiError(f"mlflow server did not answer at {url} within {timeout_s:.0f} s.")
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def stop_process_group(process: subprocess.Popen[Any], grace_s: float = STOP_GRACE_S) -> None:
+    """Stops every process of ``process``'s group: SIGTERM, then SIGKILL if still alive after ``grace_s``."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        if not _signal_group(process.pid, sig) or _wait_group_gone(process, grace_s):
+            return
+
+
+def _signal_group(pgid: int, sig: int) -> bool:
+    """Sends ``sig`` to the group; False when no process of it is left."""
+    try:
+        os.killpg(pgid, sig)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _wait_group_gone(process: subprocess.Popen[Any], timeout_s: float) -> bool:
+    """Reaps the group leader and waits until no process of its group is left."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        process.poll()
+        if not _signal_group(process.pid, 0):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def serve_ui(settings: UiSettings) -> int:
+    """Runs the UI until Ctrl-C or SIGTERM; returns 0 when stopped so, else the server's own exit status."""
+    check_can_start(settings)
+    with sigterm_as_keyboard_interrupt():
+        process = None
+        try:
+            process = start_server(settings)
+            wait_until_ready(process, settings.url)
+            print(f"MLflow UI: {settings.url}  (store {settings.tracking_uri}; Ctrl-C to stop)", flush=True)
+            return process.wait()
+        except KeyboardInterrupt:
+            print("Stopping the MLflow UI.", file=sys.stderr)
+            return 0
+        finally:
+            with _stop_signals_ignored():  # a second Ctrl-C must not leave the server running
+                if process is not None:
+                    stop_process_group(process)
+
+
+@contextmanager
+def _stop_signals_ignored() -> Iterator[None]:
+    saved = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+
+
+__all__ = ["UiError", "UiSettings", "check_can_start", "mlflow_server_command", "port_is_free", "serve_ui",
+           "start_server", "stop_process_group", "wait_until_ready"]
