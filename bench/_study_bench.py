@@ -25,9 +25,9 @@ def fer2013_or_exit(path: str | None) -> Path:
 def quiet_start() -> None:
     """Silences TensorFlow's start-up noise and library warnings, as the CLI does."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from search.cli._main import _quiet_libraries
+    from search.cli import quiet_libraries
 
-    _quiet_libraries()
+    quiet_libraries()
 
 
 def study_bench_parser(doc: str | None) -> argparse.ArgumentParser:

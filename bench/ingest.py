@@ -42,8 +42,8 @@ VARIANTS = ("reference", "first", "cached")
 def reference_load(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """The line-by-line loader this project replaces (float64 images, as it was written)."""
     X, y = [], []
-    opened = gzip.open(path, "rt") if path.name.endswith(".gz") else open(path)
-    with opened as f:
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rt") as f:
         for line in f:
             row = line.split(",")
             if row[0] == "emotion":

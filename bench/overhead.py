@@ -33,8 +33,7 @@ def bare_trial(candidate: dict, data, epochs: int, seed: int) -> float:
     """One trial with no tracking at all; returns its wall time."""
     from fer_core.evaluate import evaluate
     from fer_core.train import train
-    from search.study import resolve_candidate
-    from search.study import release_memory
+    from search.study import release_memory, resolve_candidate
 
     started = time.perf_counter()
     resolved = resolve_candidate(candidate, max_epochs=epochs)
@@ -58,12 +57,8 @@ def main() -> int:
 
     import optuna
 
-    from search.study import load_study_data
-    from search.study import StudyProgress
-    from search.study import make_pruner, make_sampler
-    from search.study import open_storage
+    from search.study import StudyProgress, TrialExecutor, load_study_data, make_pruner, make_sampler, open_storage
     from search.tracking import StudyTracker
-    from search.study import TrialExecutor
     from spaces import RandomSuggester, load_space
 
     space = load_space(args.space)
@@ -83,7 +78,7 @@ def main() -> int:
     # Trial 0 of the tracked study is a warm-up: it pays the one-time imports of model logging.
     executor = TrialExecutor(study, CandidateList(args.space, [candidates[0], *candidates]), data, tracker, parent,
                              max_epochs=args.epochs, keep_top=args.n_trials + 1, seed=0,
-                             progress=StudyProgress(args.n_trials, stream=open(os.devnull, "w")))
+                             progress=StudyProgress(args.n_trials, stream=open(os.devnull, "w")))  # noqa: SIM115
     # Warm-up: first-time graph building and imports are paid once per process, by neither side.
     bare_warmup = bare_trial(candidates[0], data, args.epochs, seed=0)
     started = time.perf_counter()

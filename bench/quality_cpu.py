@@ -88,10 +88,9 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--target", type=float, default=0.62)
     args, csv = parse_and_start(parser)
-    from search.study import open_scored_context
-    from search.refit import refit_study
-    from search.refit import RefitOptions
+    from search.refit import RefitOptions, refit_study
     from search.selection import score_selected_model
+    from search.study import open_scored_context
 
     os.chdir(tempfile.mkdtemp(prefix="fer-quality-"))
     budget_s = 60.0 * args.budget_min

@@ -58,9 +58,8 @@ BAYESIAN = Method("keras-tuner bayesian", "keras-tuner", tuner="bayesian")
 def run_method(method: Method, seed: int, args: argparse.Namespace, csv: Path) -> dict:
     """Runs one method's study in a fresh working directory under the wall-clock budget."""
     from search.engines import run_study
-    from search.selection import state_counts
+    from search.selection import score_selected_model, state_counts
     from search.study import StudySettings
-    from search.selection import score_selected_model
     from spaces import load_space
 
     workdir = Path(tempfile.mkdtemp(prefix="fer-efficiency-"))
@@ -72,7 +71,8 @@ def run_method(method: Method, seed: int, args: argparse.Namespace, csv: Path) -
         engine=method.engine, tuner=method.tuner,
     )
     started = time.time()
-    outcome = run_study(settings, load_space(args.space), progress_stream=open(os.devnull, "w"))
+    with open(os.devnull, "w") as quiet:
+        outcome = run_study(settings, load_space(args.space), progress_stream=quiet)
     wall_s = time.time() - started
     study = outcome.study
     trials = study.get_trials(deepcopy=False)

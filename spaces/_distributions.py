@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 from spaces._errors import SpaceError
 from spaces._suggester import CategoricalValue, Suggester
@@ -167,8 +167,8 @@ class Choice:
         return self.choices
 
 
-Distribution = Union[IntRange, FloatRange, Choice]
-Spec = Union[Fixed, IntRange, FloatRange, Choice]
+Distribution = IntRange | FloatRange | Choice
+Spec = Fixed | IntRange | FloatRange | Choice
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,6 @@ from typing import Any, Literal
 
 from fer_core.model import ACTIVATIONS, BATCH_NORMS, HEADS, PADDINGS, POOLINGS
 from fer_core.train import OPTIMIZER_BUILDERS, SCHEDULE_BUILDERS
-
 from spaces._distributions import is_int, is_number
 
 Kind = Literal["int", "float", "bool", "name"]

@@ -3,11 +3,11 @@
 A study without pruning records every trial's whole validation curve. Feeding those curves, trial by
 trial and epoch by epoch, to a fresh Optuna study with a pruner gives what that pruner would have stopped
 on exactly those curves. A real pruned run can differ a little: CPU training is not bit-reproducible, and
-``bench/pruning.py`` counts the trials whose replayed curve did not follow the recorded one. Hyperband
+``bench/research/pruning.py`` counts the trials whose replayed curve did not follow the recorded one. Hyperband
 assigns each trial to a bracket by a hash of the study name and the trial number, so replaying under other
 study names samples other bracket draws: the spread of pruning's cost and loss over draws, not just the one
 draw a single run happens to get. ``synthetic_trials`` makes data-free studies for comparing schedules
-(``bench/pruning_schedules.py``) beside the recorded ones.
+(``bench/research/pruning_schedules.py``) beside the recorded ones.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ first; accuracies that differ (multiples of ``1 / n_validation``) keep their ord
 It was written down before a fresh seed's run (README, *About the pruning result*, seed 7) with the rule:
 adopt it only if, over 50 replayed bracket draws, it meets both pruning targets in more draws than the
 accuracy alone. It met them in none, as did the accuracy alone, so the product kept the accuracy; the
-benchmark keeps the signal for replays (``bench/pruning.py --signal tiebreak``).
+benchmark keeps the signal for replays (``bench/research/pruning.py --signal tiebreak``).
 """
 
 from __future__ import annotations

@@ -13,16 +13,16 @@ and its best validation accuracy is within 1 point of it.
 
 A single run is one Hyperband bracket draw (brackets are assigned by a hash of the study name and the
 trial number). The recorded unpruned curves are therefore also replayed offline through the same pruner
-under ``--draws`` other study names (``bench/_pruning_replay.py``): the mean epoch share and accuracy gap
+under ``--draws`` other study names (``bench/research/_pruning_replay.py``): the mean epoch share and accuracy gap
 over draws, and how many draws meet both targets.
 
 The default subset is 10 % of the training split (2,871 faces, about 410 per class). Earlier runs on 5 %
 (1,435 faces) showed that after an epoch or two on so few faces validation accuracy is mostly noise, which
 decides what Hyperband keeps; 30 %, what stage 1 of the CPU recipe trains on, costs about 3 hours here.
 
-Usage: ``python bench/pruning.py [--csv PATH] [--space compact] [--trials 20] [--epochs 12]
+Usage: ``python bench/research/pruning.py [--csv PATH] [--space compact] [--trials 20] [--epochs 12]
 [--subset 0.1] [--seed 0] [--draws 50] [--signal accuracy] [--json OUT]``;
-``python bench/pruning.py --replay-only STORAGE [--draws 50] [--signal accuracy] [--first N]`` replays an
+``python bench/research/pruning.py --replay-only STORAGE [--draws 50] [--signal accuracy] [--first N]`` replays an
 earlier run's unpruned study (with its epochs; ``--first``: only its first N trials) without training. The
 two halves can run at different times: ``--unpruned-only`` runs the unpruned study (and its replays) and
 prints its storage; ``--unpruned-from STORAGE`` runs only the pruned study against it (taking its space,
@@ -48,7 +48,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import optuna
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# The research scripts run as files (``python bench/research/pruning.py``): their helpers sit beside them
+# and the shared benchmark helpers (``_study_bench``) one folder up.
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
 
 from _pruning_replay import RecordedTrial, replay_draws, replay_pruner  # noqa: E402
 from _study_bench import parse_and_start, quiet_start, study_bench_parser  # noqa: E402
@@ -156,7 +158,8 @@ def recorded_unpruned(storage: str, args: argparse.Namespace | None = None) -> d
         study = optuna.load_study(study_name="pruning-none", storage=storage)
     except KeyError:
         raise SystemExit(f"--unpruned-from {storage}: no study 'pruning-none' there; pass the storage of an "
-                         "earlier bench/pruning.py run (sqlite:////tmp/fer-pruning-none-XXXX/optuna.db)") from None
+                         "earlier bench/research/pruning.py run (sqlite:////tmp/fer-pruning-none-XXXX/optuna.db)"
+                         ) from None
     settings = study.user_attrs["fer.settings"]
     finished = [t for t in study.get_trials(deepcopy=False) if t.state.is_finished()]
     if len(finished) < settings["n_trials"]:
@@ -244,7 +247,7 @@ def run_unpruned_only(args: argparse.Namespace, csv: Path) -> int:
     unpruned = run_in_fresh_process("none", args, csv)
     print(f"\nunpruned study: {unpruned['epochs']} epochs, best {unpruned['best_val_accuracy']:.4f} (trial "
           f"#{unpruned['best_trial']}), {unpruned['wall_s'] / 60:.1f} min, {unpruned['states']}; the pruned half: "
-          f"python bench/pruning.py --unpruned-from sqlite:///{unpruned['store']}/optuna.db")
+          f"python bench/research/pruning.py --unpruned-from sqlite:///{unpruned['store']}/optuna.db")
     write_results({"unpruned": unpruned}, recorded_trials(unpruned, args.signal), args)
     return 0
 

@@ -1,11 +1,11 @@
 """Benchmark: which pruning schedule meets the pruning targets, replayed offline (no training).
 
-``bench/pruning.py`` measures the product's pruner (Optuna's Hyperband, min resource 1, reduction factor 4)
+``bench/research/pruning.py`` measures the product's pruner (Optuna's Hyperband, min resource 1, reduction factor 4)
 on one seed. This benchmark asks whether another schedule would meet its targets (the pruned study spends
 <= 40 % of the unpruned study's epochs, and its best validation accuracy is within 1 point) more reliably.
-It replays learning curves through each schedule over many bracket draws (``bench/_pruning_replay.py``):
+It replays learning curves through each schedule over many bracket draws (``bench/research/_pruning_replay.py``):
 
-* recorded studies: the unpruned study (``pruning-none``) that ``bench/pruning.py`` left in an Optuna
+* recorded studies: the unpruned study (``pruning-none``) that ``bench/research/pruning.py`` left in an Optuna
   storage, one ``--storage`` each, or the curves its ``--json`` results file keeps, one ``--results`` each
   (the storage is a temporary directory; the results file is what outlives it);
 * data-free studies: ``--synthetic`` sets of synthetic curves (``synthetic_trials``; by-hand ranges, not
@@ -24,8 +24,8 @@ the product's. The product's row (``PRODUCT_SCHEDULE``, marked "(product)") is a
 a test checks that it replays exactly like the product's registered pruner, so it fails when the product's
 settings change and the row does not.
 
-Usage: ``python bench/pruning_schedules.py [--storage URL ...] [--results JSON ...] [--synthetic 10] [--trials 20]
-[--epochs 12] [--draws 50] [--seed 0] [--json OUT]``
+Usage: ``python bench/research/pruning_schedules.py [--storage URL ...] [--results JSON ...] [--synthetic 10]
+[--trials 20] [--epochs 12] [--draws 50] [--seed 0] [--json OUT]``
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
 
 from _pruning_replay import DrawSummary, RecordedTrial, replay_draws, synthetic_trials  # noqa: E402
 from pruning import MAX_ACCURACY_GAP, MAX_EPOCH_SHARE, recorded_trials, recorded_unpruned  # noqa: E402
@@ -81,17 +81,20 @@ def replay_sets(studies: list[list[RecordedTrial]], pruner: PrunerSpec, args: ar
 
 
 def load_results(path: Path) -> dict:
-    """The unpruned study's curves and values from a ``bench/pruning.py --json`` results file."""
+    """The unpruned study's curves and values from a ``bench/research/pruning.py --json`` results file."""
     try:
         unpruned = json.loads(path.read_text())["unpruned"]
         return {"curves": unpruned["curves"], "values": unpruned["values"]}
     except (OSError, ValueError, KeyError, TypeError) as error:
-        raise SystemExit(f"--results {path}: not a bench/pruning.py --json results file ({error!r}); "
-                         "pass the file that `python bench/pruning.py --json OUT` wrote") from error
+        raise SystemExit(f"--results {path}: not a bench/research/pruning.py --json results file ({error!r}); "
+                         "pass the file that `python bench/research/pruning.py --json OUT` wrote") from error
 
 
 def recorded_study(storage: str, epochs: int) -> list[RecordedTrial]:
-    """The unpruned study an earlier ``bench/pruning.py`` run left in ``storage``, refused unless it ran ``epochs``."""
+    """The unpruned study an earlier ``bench/research/pruning.py`` run left in ``storage``.
+
+    Refused unless it ran ``epochs``.
+    """
     recorded = recorded_unpruned(storage)
     ran = recorded["settings"]["max_epochs"]
     if ran != epochs:
@@ -116,9 +119,11 @@ def sources(args: argparse.Namespace) -> dict[str, list[list[RecordedTrial]]]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--storage", action="append", default=[], metavar="URL",
-                        help="Optuna storage of an earlier bench/pruning.py run (its pruning-none study); repeatable")
+                        help="Optuna storage of an earlier bench/research/pruning.py run (its pruning-none study); "
+                             "repeatable")
     parser.add_argument("--results", action="append", default=[], type=Path, metavar="JSON",
-                        help="results file of an earlier bench/pruning.py --json run (its unpruned curves); repeatable")
+                        help="results file of an earlier bench/research/pruning.py --json run (its unpruned "
+                             "curves); repeatable")
     parser.add_argument("--synthetic", type=int, default=10, help="synthetic studies to replay (0: none)")
     parser.add_argument("--trials", type=int, default=20, help="trials per synthetic study")
     parser.add_argument("--epochs", type=int, default=12)

@@ -15,6 +15,7 @@ import warnings
 import zipfile
 from os import PathLike
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -78,7 +79,7 @@ def write_cache(path: Path, dataset: FERDataset) -> None:
     A failure (read-only folder, full disk) only warns: the cache is an optimisation, and no
     partial file is ever left behind.
     """
-    arrays = {"images": dataset.images, "labels": dataset.labels, "meta": np.array(_meta_json(dataset))}
+    arrays: dict[str, Any] = {"images": dataset.images, "labels": dataset.labels, "meta": np.array(_meta_json(dataset))}
     if dataset.usage is not None:
         arrays["usage"] = dataset.usage
     temporary: str | None = None

@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import numpy as np
 
@@ -187,11 +187,14 @@ def _files_of_class(class_path: Path) -> list[Path]:
     return entries
 
 
+_Key = TypeVar("_Key", bound=int)
+
+
 def _folders_by_key(
-    parent: Path, folders: Mapping[str, Path], keys: Mapping[str, int], kind: str
-) -> dict[int, Path]:
+    parent: Path, folders: Mapping[str, Path], keys: Mapping[str, _Key], kind: str
+) -> dict[_Key, Path]:
     """Map folders to their split/label code; two folders for the same code are an error."""
-    by_key: dict[int, Path] = {}
+    by_key: dict[_Key, Path] = {}
     for name in sorted(folders):
         key = keys[name.lower()]
         if key in by_key:

@@ -22,7 +22,7 @@ def check_int(name: str, value: Any, *, minimum: int) -> int:
 
 def check_fraction(name: str, value: Any) -> float:
     """Return ``value`` as float when it is a number in [0, 1) (a dropout rate)."""
-    if isinstance(value, bool) or not isinstance(value, Real) or not 0.0 <= value < 1.0:
+    if isinstance(value, bool) or not isinstance(value, Real) or not 0.0 <= float(value) < 1.0:
         raise ConfigError(f"{name} must be a number in [0, 1) (got {value!r})")
     return float(value)
 

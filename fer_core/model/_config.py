@@ -50,7 +50,7 @@ class _FlatConfig:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict with every field (defaults included); ``from_dict`` round-trips it."""
-        return asdict(self)
+        return asdict(self)  # type: ignore[call-overload]  # every subclass is a dataclass
 
 
 @dataclass(frozen=True)

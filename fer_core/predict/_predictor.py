@@ -108,13 +108,13 @@ class EmotionPredictor:
         check_tta(tta)
         if isinstance(batch_size, bool) or not isinstance(batch_size, Integral) or batch_size < 1:
             raise ConfigError(f"batch_size must be an integer >= 1 (got {batch_size!r})")
-        self.model = model
-        self.detector = detector
-        self.margin = check_margin(margin)
-        self.batch_size = int(batch_size)
-        self.limits = limits
-        self.keep_colour = keep_colour
-        self.tta = tta
+        self.model: keras.Model = model
+        self.detector: FaceDetector | None = detector
+        self.margin: float = check_margin(margin)
+        self.batch_size: int = int(batch_size)
+        self.limits: ReadLimits = limits
+        self.keep_colour: bool = keep_colour
+        self.tta: str = tta
 
     def predict_files(self, files: Iterable[InputFile]) -> Iterator[PhotoResult]:
         """One result per file, in input order; a bad file gives a ``PhotoFailure`` and the rest go on."""

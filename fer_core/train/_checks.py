@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Mapping
 from numbers import Integral, Real
+from typing import Any
 
 from fer_core.errors import ConfigError
 
 
-def require_mapping(data: object, path: str) -> Mapping[str, object]:
+def require_mapping(data: object, path: str) -> Mapping[str, Any]:
     """Return ``data`` when it is a mapping with string keys, else raise ConfigError."""
     if not isinstance(data, Mapping):
         raise ConfigError(f"{path} must be a mapping of option names to values (got {type(data).__name__}: {data!r})")

@@ -1,17 +1,44 @@
-"""Optimizer and learning-rate schedule registries (name -> builder), one table each."""
+"""Optimizer and learning-rate schedule registries (name -> builder), one table each.
+
+The builders read a `TrainConfig` through `OptimSettings`, the part of it they use, so that this module does not
+import `TrainConfig` (whose validation imports the registries' names from here).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol, TypeAlias
 
 import keras
 
-if TYPE_CHECKING:
-    from fer_core.train._train_config import TrainConfig
 
-LearningRate = float | keras.optimizers.schedules.LearningRateSchedule
+class OptimSettings(Protocol):
+    """The training options the builders read; `TrainConfig` has them all."""
+
+    @property
+    def optimizer(self) -> str: ...
+    @property
+    def learning_rate(self) -> float: ...
+    @property
+    def weight_decay(self) -> float: ...
+    @property
+    def momentum(self) -> float: ...
+    @property
+    def epochs(self) -> int: ...
+    @property
+    def schedule(self) -> str: ...
+    @property
+    def plateau_factor(self) -> float: ...
+    @property
+    def plateau_patience(self) -> int: ...
+    @property
+    def warmup_epochs(self) -> int: ...
+    @property
+    def min_learning_rate(self) -> float: ...
+
+
+LearningRate: TypeAlias = float | keras.optimizers.schedules.LearningRateSchedule
 
 
 @dataclass(frozen=True)
@@ -22,20 +49,20 @@ class LearningRatePlan:
     callbacks: list[keras.callbacks.Callback] = field(default_factory=list)
 
 
-def _weight_decay(config: TrainConfig) -> float | None:
+def _weight_decay(config: OptimSettings) -> float | None:
     """Keras skips the decay step entirely for None; 0.0 would still run it."""
     return config.weight_decay or None
 
 
-def _adam(config: TrainConfig, learning_rate: LearningRate) -> keras.optimizers.Optimizer:
+def _adam(config: OptimSettings, learning_rate: LearningRate) -> keras.optimizers.Optimizer:
     return keras.optimizers.Adam(learning_rate=learning_rate, weight_decay=_weight_decay(config))
 
 
-def _adamw(config: TrainConfig, learning_rate: LearningRate) -> keras.optimizers.Optimizer:
+def _adamw(config: OptimSettings, learning_rate: LearningRate) -> keras.optimizers.Optimizer:
     return keras.optimizers.AdamW(learning_rate=learning_rate, weight_decay=config.weight_decay)
 
 
-def _sgd(config: TrainConfig, learning_rate: LearningRate) -> keras.optimizers.Optimizer:
+def _sgd(config: OptimSettings, learning_rate: LearningRate) -> keras.optimizers.Optimizer:
     return keras.optimizers.SGD(
         learning_rate=learning_rate,
         momentum=config.momentum,
@@ -44,7 +71,7 @@ def _sgd(config: TrainConfig, learning_rate: LearningRate) -> keras.optimizers.O
     )
 
 
-OPTIMIZER_BUILDERS: dict[str, Callable[[TrainConfig, LearningRate], keras.optimizers.Optimizer]] = {
+OPTIMIZER_BUILDERS: dict[str, Callable[[OptimSettings, LearningRate], keras.optimizers.Optimizer]] = {
     "adam": _adam,
     "adamw": _adamw,
     "sgd": _sgd,
@@ -52,11 +79,11 @@ OPTIMIZER_BUILDERS: dict[str, Callable[[TrainConfig, LearningRate], keras.optimi
 """training.optimizer name -> builder(config, learning rate or schedule)."""
 
 
-def _constant(config: TrainConfig, steps_per_epoch: int, has_validation: bool) -> LearningRatePlan:
+def _constant(config: OptimSettings, steps_per_epoch: int, has_validation: bool) -> LearningRatePlan:
     return LearningRatePlan(learning_rate=config.learning_rate)
 
 
-def _plateau(config: TrainConfig, steps_per_epoch: int, has_validation: bool) -> LearningRatePlan:
+def _plateau(config: OptimSettings, steps_per_epoch: int, has_validation: bool) -> LearningRatePlan:
     """ReduceLROnPlateau on val accuracy (on training accuracy when there is no validation set)."""
     reduce = keras.callbacks.ReduceLROnPlateau(
         monitor="val_accuracy" if has_validation else "accuracy",
@@ -68,7 +95,7 @@ def _plateau(config: TrainConfig, steps_per_epoch: int, has_validation: bool) ->
     return LearningRatePlan(learning_rate=config.learning_rate, callbacks=[reduce])
 
 
-def _cosine(config: TrainConfig, steps_per_epoch: int, has_validation: bool) -> LearningRatePlan:
+def _cosine(config: OptimSettings, steps_per_epoch: int, has_validation: bool) -> LearningRatePlan:
     """Per-step linear warm-up from min_learning_rate to learning_rate, then cosine decay back to it."""
     warmup_steps = config.warmup_epochs * steps_per_epoch
     decay_steps = config.epochs * steps_per_epoch - warmup_steps
@@ -86,7 +113,7 @@ def _cosine(config: TrainConfig, steps_per_epoch: int, has_validation: bool) -> 
     return LearningRatePlan(learning_rate=schedule)
 
 
-SCHEDULE_BUILDERS: dict[str, Callable[[TrainConfig, int, bool], LearningRatePlan]] = {
+SCHEDULE_BUILDERS: dict[str, Callable[[OptimSettings, int, bool], LearningRatePlan]] = {
     "none": _constant,
     "plateau": _plateau,
     "cosine": _cosine,
@@ -94,11 +121,11 @@ SCHEDULE_BUILDERS: dict[str, Callable[[TrainConfig, int, bool], LearningRatePlan
 """training.schedule name -> builder(config, steps per epoch, has validation)."""
 
 
-def build_optimizer(config: TrainConfig, learning_rate: LearningRate) -> keras.optimizers.Optimizer:
+def build_optimizer(config: OptimSettings, learning_rate: LearningRate) -> keras.optimizers.Optimizer:
     """The optimizer named by ``config.optimizer`` (validated by TrainConfig) with ``learning_rate``."""
     return OPTIMIZER_BUILDERS[config.optimizer](config, learning_rate)
 
 
-def plan_learning_rate(config: TrainConfig, steps_per_epoch: int, has_validation: bool) -> LearningRatePlan:
+def plan_learning_rate(config: OptimSettings, steps_per_epoch: int, has_validation: bool) -> LearningRatePlan:
     """The learning rate (or schedule) and the callbacks implementing ``config.schedule``."""
     return SCHEDULE_BUILDERS[config.schedule](config, steps_per_epoch, has_validation)

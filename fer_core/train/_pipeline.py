@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 import keras
 import numpy as np
@@ -20,7 +20,7 @@ from fer_core.emotions import N_CLASSES
 if TYPE_CHECKING:
     import tensorflow as tf
 
-    Batches = tf.data.Dataset | keras.utils.PyDataset
+    Batches: TypeAlias = tf.data.Dataset | keras.utils.PyDataset
     """Yields (x uint8, y one-hot float32) or (x, y, per-sample weights)."""
 
 

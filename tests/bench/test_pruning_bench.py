@@ -11,7 +11,7 @@ from pathlib import Path
 import optuna
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench" / "research"))
 
 from _pruning_replay import RecordedTrial  # noqa: E402
 from pruning import first_trials, recorded_trials, recorded_unpruned  # noqa: E402
@@ -32,7 +32,7 @@ def _unpruned_study(storage: str, curves: list[list[float]], n_trials: int = 2) 
 
 def _bench_without_data(tmp_path: Path, *flags: str) -> subprocess.CompletedProcess:
     """``bench/pruning.py *flags`` where FER2013 is absent (a replay trains nothing; a bad flag fails first)."""
-    bench = Path(__file__).resolve().parents[2] / "bench" / "pruning.py"
+    bench = Path(__file__).resolve().parents[2] / "bench" / "research" / "pruning.py"
     no_data = {**os.environ, "FER2013_CSV": str(tmp_path / "absent.csv")}
     return subprocess.run([sys.executable, str(bench), *flags], capture_output=True, text=True, timeout=120,
                           env=no_data)
@@ -135,7 +135,8 @@ def test_the_two_halves_run_apart_and_meet(tmp_path: Path) -> None:
     faces = make_demo_dataset(20, seed=3)
     csv = write_fer_csv(tmp_path / "small.csv", faces.images, faces.labels, faces.usage)
     env = {**os.environ, "TMPDIR": str(tmp_path)}  # the bench's study folders go here, not in /tmp
-    bench = [sys.executable, str(Path(__file__).resolve().parents[2] / "bench" / "pruning.py"), "--csv", str(csv)]
+    script = Path(__file__).resolve().parents[2] / "bench" / "research" / "pruning.py"
+    bench = [sys.executable, str(script), "--csv", str(csv)]
     first = subprocess.run([*bench, "--unpruned-only", "--space", "smoke", "--trials", "3", "--epochs", "2",
                             "--subset", "1", "--seed", "2", "--draws", "2", "--json", str(tmp_path / "a.json")],
                            capture_output=True, text=True, timeout=600, cwd=tmp_path, env=env)

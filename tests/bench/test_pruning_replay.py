@@ -9,7 +9,7 @@ import numpy as np
 import optuna
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench" / "research"))
 
 from _pruning_replay import DrawSummary, RecordedTrial, replay_draws, replay_pruner, synthetic_trials  # noqa: E402
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parents[2] / "bench" / "pruning_schedules.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "bench" / "research" / "pruning_schedules.py"
 
 
 def _run(*flags: str) -> subprocess.CompletedProcess:
@@ -55,8 +55,8 @@ def test_a_file_that_is_not_a_results_file_is_refused(tmp_path: Path) -> None:
     bad.write_text(json.dumps({"best": 0.4}))
     done = _run("--results", str(bad), "--synthetic", "0")
     assert done.returncode == 1
-    assert f"--results {bad}: not a bench/pruning.py --json results file" in done.stderr
-    assert "python bench/pruning.py --json OUT" in done.stderr
+    assert f"--results {bad}: not a bench/research/pruning.py --json results file" in done.stderr
+    assert "python bench/research/pruning.py --json OUT" in done.stderr
 
 
 def test_a_recorded_study_with_other_epochs_is_refused_with_the_fix(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import optuna
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench" / "research"))
 
 from _pruning_signal import PruningSignal  # noqa: E402
 
