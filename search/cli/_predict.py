@@ -15,16 +15,18 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from search.errors import NotFoundError
-from search.selection import SCORED_MODEL_TAG, TTA_IN_MODEL_TAG
 from fer_core.emotions import EMOTIONS
 from fer_core.errors import ConfigError
+from search.cli._tables import format_table
 
 if TYPE_CHECKING:
     import keras
 
-    from fer_core.predict import InputFile, PhotoPrediction, PhotoResult
+    from fer_core.predict import InputFile, PhotoPrediction
 
+NAME = "predict"
+HELP = "classify the faces in photos with a trained or promoted model"
+DESCRIPTION = HELP
 DEFAULT_MODEL_URI = "models:/fer-emotion@champion"
 MLFLOW_URI_PREFIXES = ("models:/", "runs:/")
 FORMATS = ("table", "json", "csv")
@@ -71,7 +73,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Runs the command; returns 0 when every photo was classified, 1 when any failed."""
-    from fer_core.predict import EmotionPredictor, HaarFaceDetector, ReadLimits, collect_inputs
+    from fer_core.predict import EmotionPredictor, HaarFaceDetector, PhotoFailure, ReadLimits, collect_inputs
 
     listing = collect_inputs(args.inputs)
     if not listing.files:
@@ -90,8 +92,9 @@ def run(args: argparse.Namespace) -> int:
     printer = _Printer(args.format)
     tally = _Tally(n_skipped=listing.n_skipped)
     for result in predictor.predict_files(listing.files):
-        message = _finish_photo(result, args.annotate)
-        if message is not None:
+        # A photo that could not be read, or whose annotated copy could not be written, fails alone.
+        message = result.message if isinstance(result, PhotoFailure) else _annotate_if_asked(result, args.annotate)
+        if isinstance(result, PhotoFailure) or message is not None:
             print(f"error: {result.file}: {message}", file=sys.stderr, flush=True)
             tally.n_failed += 1
             continue
@@ -132,9 +135,11 @@ def resolve_tta(spec: str, requested: str) -> tuple[str, str | None]:
     Raises:
         ConfigError: An explicit ``--tta`` for a version that applies its own TTA (it cannot be changed).
     """
+    from search.tracking import SCORED_MODEL_TAG, TTA_IN_MODEL_TAG, VERSION_TTA_TAG
+
     version = _registered_version(spec)
     tags = version.tags if version is not None else {}
-    in_model = tags.get("tta", "none") if tags.get(TTA_IN_MODEL_TAG) == "true" else "none"
+    in_model = tags.get(VERSION_TTA_TAG, "none") if tags.get(TTA_IN_MODEL_TAG) == "true" else "none"
     if requested != "auto":
         if in_model != "none":
             raise ConfigError(
@@ -146,7 +151,7 @@ def resolve_tta(spec: str, requested: str) -> tuple[str, str | None]:
     if in_model != "none":
         return "none", (f"Test-time augmentation: {in_model}, applied by {spec} itself (the mode it was "
                         "test-scored with)")
-    applied = tags.get("tta", "none")
+    applied = tags.get(VERSION_TTA_TAG, "none")
     if applied == "none":
         return applied, None
     return applied, (f"Test-time augmentation: {applied} (the mode {spec} was test-scored with; --tta none to "
@@ -155,40 +160,17 @@ def resolve_tta(spec: str, requested: str) -> tuple[str, str | None]:
 
 def _registered_version(spec: str) -> Any:
     """The registry's ModelVersion for ``models:/name@alias`` or ``models:/name/N``; None for other specs."""
-    if not spec.startswith("models:/") or spec.startswith("models:/m-"):
-        return None
-    from mlflow import MlflowClient
+    from search.tracking import registered_version
 
-    from search.paths import default_tracking_uri
-
-    name_and_ref = spec.removeprefix("models:/")
-    client = MlflowClient(default_tracking_uri())
-    if "@" in name_and_ref:
-        name, alias = name_and_ref.split("@", 1)
-        return client.get_model_version_by_alias(name, alias)
-    name, _, version = name_and_ref.rpartition("/")
-    return client.get_model_version(name, version) if name and version.isdigit() else None
+    return registered_version(spec)
 
 
 def _load_mlflow_model(uri: str) -> keras.Model:
-    import mlflow
-    import mlflow.keras
-    from mlflow.exceptions import MlflowException
+    from search.tracking import load_keras_model_from_store
 
-    from search.paths import default_tracking_uri
-
-    tracking_uri = default_tracking_uri()
     hint = ("run a study and `python -m search promote` first, set MLFLOW_TRACKING_URI, or pass --model "
             "with another URI or a .keras file")
-    local_db = Path(tracking_uri.removeprefix("sqlite:///")) if tracking_uri.startswith("sqlite:///") else None
-    if local_db is not None and not local_db.is_file():
-        raise NotFoundError(f"Cannot load {uri}: there is no MLflow store at {local_db}; {hint}")
-    mlflow.set_tracking_uri(tracking_uri)
-    try:
-        return mlflow.keras.load_model(uri, load_model_kwargs={"safe_mode": True, "compile": False})
-    except (MlflowException, OSError) as error:
-        reason = str(getattr(error, "message", error)).strip().splitlines()[0]
-        raise NotFoundError(f"Cannot load {uri} from {tracking_uri}: {reason}; {hint}") from None
+    return load_keras_model_from_store(uri, hint=hint)
 
 
 # --- output ------------------------------------------------------------------------------------------
@@ -241,8 +223,6 @@ class _Printer:
 
 
 def _table(rows: list[dict[str, Any]]) -> str:
-    from search.selection import format_table
-
     header = ["file", "face", "source", "box (x,y,wxh)", "emotion", "prob", *EMOTIONS]
     body = [
         [row["file"], str(row["face"]), row["source"], _box_text(row["box"]), row["emotion"],
@@ -284,15 +264,9 @@ class _Tally:
 
 
 # --- annotation --------------------------------------------------------------------------------------
-def _finish_photo(result: PhotoResult, annotate_dir: Path | None) -> str | None:
-    """Writes ``result``'s annotated copy when asked; returns why the photo failed, or None."""
-    from fer_core.predict import PhotoFailure
-
-    if isinstance(result, PhotoFailure):
-        return result.message
-    if annotate_dir is None:
-        return None
-    return _annotate(result, annotate_dir)
+def _annotate_if_asked(result: PhotoPrediction, annotate_dir: Path | None) -> str | None:
+    """Writes ``result``'s annotated copy when ``--annotate`` asks for one; returns why that failed, or None."""
+    return _annotate(result, annotate_dir) if annotate_dir is not None else None
 
 
 def _annotate(result: PhotoPrediction, annotate_dir: Path) -> str | None:

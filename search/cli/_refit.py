@@ -1,23 +1,25 @@
 """``python -m search refit``: stage 2 — refit the top-K trials fully, select (ensembles, TTA) on validation.
 
-Also what ``run --refit-top K`` chains after stage 1: the run's test score waits until the refit has
-selected, then the selection is scored once.
+``run --refit-top K`` chains the same refit after stage 1 (``search.cli._run``).
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from search.refit import DEFAULT_ENSEMBLE_MAX, DEFAULT_EPOCHS, DEFAULT_PATIENCE, DEFAULT_TOP, DEFAULT_TTA
-from search.refit import RefitOptions
+from search.cli._exit import EXIT_OK
+from search.cli._flags import add_study_flags, open_study
+from search.cli._tables import format_refit_summary
+from search.defaults import DEFAULT_ENSEMBLE_MAX, DEFAULT_EPOCHS, DEFAULT_PATIENCE, DEFAULT_TOP, DEFAULT_TTA
 
 if TYPE_CHECKING:
     import optuna
 
-    from search.study import StudySettings
+    from search.refit import RefitOptions
 
+NAME = "refit"
+HELP = "stage 2: refit the top trials fully, select ensembles/TTA on validation"
 DESCRIPTION = (
     "Stage 2 of a search: train the study's top-K configurations again with the full recipe (the full "
     "training split, the candidate's optimizer and schedule, up to --epochs with early stopping on "
@@ -32,9 +34,7 @@ DESCRIPTION = (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Adds the command's flags."""
-    parser.description = DESCRIPTION
-    parser.add_argument("--study", help="study name (default: the latest study in the storage)")
-    parser.add_argument("--storage", help="Optuna storage URL (default: sqlite:///mlruns/optuna.db)")
+    add_study_flags(parser)
     parser.add_argument("--top", type=int, metavar="K", default=DEFAULT_TOP, help="refit the K best completed trials")
     parser.add_argument("--epochs", type=int, metavar="N", default=DEFAULT_EPOCHS, help="maximum epochs of each refit")
     parser.add_argument("--patience", type=int, metavar="P", default=DEFAULT_PATIENCE,
@@ -52,61 +52,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Refits, selects, prints the table and the choice; the test split is not touched."""
-    from search.paths import default_study_storage
-    from search.study import load_existing_study, open_storage
+    from search.refit import RefitOptions
+    from search.selection import recorded_test_score
 
     options = RefitOptions(top=args.top, epochs=args.epochs, patience=args.patience, tta=args.tta,
                            ensemble_max=args.ensemble_max, timeout_s=args.timeout)
-    study = load_existing_study(open_storage(args.storage or default_study_storage()), args.study)
-    _refit_and_print(study, options)
-    from search.selection import recorded_test_score
-
+    study = open_study(args)
+    refit_and_print(study, options)
     if recorded_test_score(study) is None:
         print(f"Test once:  python -m search test --study {study.study_name}")
-    return 0
+    return EXIT_OK
 
 
-def run_then_refit(stage1: Callable[[], int], settings: StudySettings, *, refit_top: int,
-                   refit_epochs: int | None, refit_timeout: float | None = None) -> int:
-    """``run --refit-top``: stage 1 with its test score deferred, then the refit, then the test score once.
+def refit_and_print(study: optuna.Study, options: RefitOptions) -> None:
+    """Runs stage 2 on ``study`` and prints the refit table and the selection."""
+    from search.refit import refit_study
 
-    Inside a ``--workers`` worker only stage 1 runs; the parent process refits after all workers end.
-    Stage 1 interrupted or unfinished (``--timeout``): no refit, no test score; the same command resumes.
-    """
-    from search.study import load_existing_study, n_counted, open_storage
-    from search.selection import recorded_test_score
-    from search.study import worker_label
-
-    # Bad flags fail here, before stage 1; the --refit-timeout clock starts when stage 2 does.
-    options = RefitOptions(top=refit_top, epochs=refit_epochs or DEFAULT_EPOCHS, timeout_s=refit_timeout)
-    status = stage1()  # its settings defer the test score (defer_test): the refit's selection is scored
-    if status != 0 or worker_label():
-        return status
-    study = load_existing_study(open_storage(settings.storage), settings.study_name)
-    if n_counted(study) < settings.n_trials:
-        print(f"Stage 1 has {n_counted(study)} of {settings.n_trials} trials: the refit waits until it is complete "
-              "(run the same command again).")
-        return status
-    print()
-    _refit_and_print(study, options)
-    if recorded_test_score(study) is None:
-        _score_once(study)
-    return 0
-
-
-def _refit_and_print(study: optuna.Study, options: RefitOptions) -> None:
-    from search.refit import format_refit_summary, refit_study
-
-    outcome = refit_study(study, options)
-    print(format_refit_summary(outcome))
-
-
-def _score_once(study: optuna.Study) -> None:
-    from search.study import open_scored_context
-    from search.selection import score_selected_model
-
-    study, data, tracker, parent_run_id = open_scored_context(study)
-    score = score_selected_model(study, data, tracker, parent_run_id)
-    if score is not None:
-        print(f"Test accuracy of the {score.describe()}: {score.accuracy:.4f} (macro-F1 {score.macro_f1:.4f}), "
-              "scored once.")
+    print(format_refit_summary(refit_study(study, options)))

@@ -5,6 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from search.cli._exit import EXIT_OK
+from search.cli._flags import add_study_flags, open_study
+from search.errors import UsageError
+
+NAME = "report"
+HELP = "write a study's self-contained plotly HTML report"
 HTML_SUFFIXES = (".html", ".htm")
 DESCRIPTION = (
     "Write one self-contained HTML page about a study (plotly.js inlined: it opens offline in any browser): "
@@ -17,21 +23,18 @@ DESCRIPTION = (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Adds the command's flags."""
-    parser.description = DESCRIPTION
-    parser.add_argument("--study", help="study name (default: the latest study in the storage)")
-    parser.add_argument("--storage", help="Optuna storage URL (default: sqlite:///mlruns/optuna.db)")
+    add_study_flags(parser)
     parser.add_argument("--out", type=Path, metavar="FILE.html",
                         help="where to write the page (default: mlruns/reports/<study>.html)")
 
 
 def run(args: argparse.Namespace) -> int:
     """Writes the report, logs it as ``report.html`` on the study's parent run, prints the path."""
-    from search.paths import default_study_storage
     from search.report import REPORT_ARTIFACT, default_report_path, write_report
-    from search.study import PARENT_RUN_ATTR, load_existing_study, open_storage
+    from search.study import PARENT_RUN_ATTR
 
     _check_out(args.out)
-    study = load_existing_study(open_storage(args.storage or default_study_storage()), args.study)
+    study = open_study(args)
     out = args.out or default_report_path(study.study_name)
     report = write_report(study, out)
     state = " (trials still running: a snapshot)" if report.running else ""
@@ -39,12 +42,10 @@ def run(args: argparse.Namespace) -> int:
     if report.notes:
         print(f"  {len(report.notes)} section(s) shown as notes: {', '.join(report.notes)}")
     print(f"  also logged as {REPORT_ARTIFACT} on MLflow run {study.user_attrs[PARENT_RUN_ATTR]}")
-    return 0
+    return EXIT_OK
 
 
 def _check_out(out: Path | None) -> None:
-    from search.cli._main import UsageError
-
     if out is None:
         return
     if out.suffix.lower() not in HTML_SUFFIXES:

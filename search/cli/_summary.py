@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import optuna
 
-from search.selection import format_leaderboard, leaderboard, select_best, state_counts
-from search.selection import recorded_test_score
+from search.cli._tables import format_leaderboard
+from search.selection import leaderboard, recorded_test_score, select_best, state_counts
 
 TOP_N = 5
 
@@ -34,7 +34,7 @@ def study_summary(study: optuna.Study, n_requested: int | None = None) -> str:
         lines.append("Test accuracy: not scored yet (the test split is used once, when the search ends).")
     else:
         note = " (re-scored)" if score.n_scores > 1 else ""
-        lines.append(f"Test accuracy of trial #{score.trial}: {score.accuracy:.4f} "
+        lines.append(f"Test accuracy of {score.describe()}: {score.accuracy:.4f} "
                      f"(macro-F1 {score.macro_f1:.4f}), scored once{note} at {score.scored_at}")
         if score.trial != best.number:
             lines.append(f"  note: the best trial is now #{best.number}; the test split was already used for "

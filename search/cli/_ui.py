@@ -5,7 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from search.tracking import DEFAULT_HOST, DEFAULT_PORT, UiSettings, serve_ui
+from search.defaults import DEFAULT_HOST, DEFAULT_PORT
+
+NAME = "ui"
+HELP = "start the MLflow UI on the project's store (127.0.0.1)"
+DESCRIPTION = HELP
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,6 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Serves the UI until Ctrl-C; returns the exit status."""
     from search import paths as _paths
+    from search.tracking import UiSettings, serve_ui
 
     settings = UiSettings(tracking_uri=_paths.default_tracking_uri(),
                           artifacts_dir=_paths.mlruns_dir() / _paths.ARTIFACTS_DIRNAME,
@@ -27,4 +32,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"warning: binding the MLflow UI to {settings.host}: anyone who can reach this machine on port "
               f"{settings.port} can read and change every study (no authentication). Use --host 127.0.0.1 "
               "unless that is intended.", file=sys.stderr)
-    return serve_ui(settings)
+    return serve_ui(
+        settings,
+        on_ready=lambda: print(f"MLflow UI: {settings.url}  (store {settings.tracking_uri}; Ctrl-C to stop)",
+                               flush=True),
+        on_stop=lambda: print("Stopping the MLflow UI.", file=sys.stderr),
+    )

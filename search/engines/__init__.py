@@ -1,21 +1,19 @@
-"""Search engines: the loop that runs a study (Optuna's sampler and pruner) and the Keras Tuner engine.
-"""
+"""Search engines: the loop that runs a study (Optuna's sampler and pruner) and the Keras Tuner engine."""
 
 from __future__ import annotations
 
-from search.engines._kt_space import TUNER_PREFIX, ALTERNATIVE_SEPARATOR, KerasTunerSpace, to_keras_tuner
 from search.engines._keras_tuner import (
-    OBJECTIVE,
     HYPERBAND_FACTOR,
-    WEIGHTS_FILE,
+    OBJECTIVE,
     TUNER_ID,
+    WEIGHTS_FILE,
     check_keras_tuner_run,
     hyperband_max_epochs,
     make_oracle,
-    project_dir,
     open_oracle,
     run_keras_tuner_trials,
 )
+from search.engines._kt_space import ALTERNATIVE_SEPARATOR, TUNER_PREFIX, KerasTunerSpace, to_keras_tuner
 from search.engines._optuna_loop import run_optuna_trials
 from search.engines._run import StudyRun, run_study
 
@@ -28,7 +26,6 @@ __all__ = [
     "make_oracle",
     "OBJECTIVE",
     "open_oracle",
-    "project_dir",
     "run_keras_tuner_trials",
     "run_optuna_trials",
     "run_study",

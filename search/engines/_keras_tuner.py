@@ -30,19 +30,24 @@ from optuna.trial import TrialState as OptunaState
 
 from search import study as st
 from search.engines._kt_space import KerasTunerSpace, to_keras_tuner
+from search.errors import SettingsError, StudyMismatchError
 from search.paths import keras_tuner_dir
-from search.errors import SettingsError
-from search.study import StudySettings
-from search.tracking import TrialState
-from search.study import TrialPlan
+from search.study import StudySettings, TrialPlan
+from search.tracking import (
+    KT_BRACKET_TAG,
+    KT_CONTINUES_TAG,
+    KT_EPOCHS_TAG,
+    KT_INITIAL_EPOCH_TAG,
+    KT_ROUND_TAG,
+    KT_TRIAL_ID_TAG,
+    TrialState,
+)
 from spaces import Fixed, SearchSpace
 
 if TYPE_CHECKING:
     import keras_tuner
 
-    from search.study import CandidateSource
-    from search.study import StudyProgress
-    from search.study import TrialExecutor
+    from search.study import CandidateSource, StudyProgress, TrialExecutor
 
 OBJECTIVE = "val_accuracy"
 HYPERBAND_FACTOR = 3
@@ -115,33 +120,30 @@ def make_oracle(settings: StudySettings, kt_space: KerasTunerSpace) -> keras_tun
     )
 
 
-def project_dir(study_name: str) -> Path:
-    """Keras Tuner's project folder of a study: ``./mlruns/keras_tuner/<study>``."""
-    return keras_tuner_dir(study_name)
-
-
 def open_oracle(settings: StudySettings, kt_space: KerasTunerSpace, study: optuna.Study) -> keras_tuner.Oracle:
     """Creates the study's oracle, or reloads it from its project folder (resume).
 
     Raises:
-        search.study._study.StudyMismatchError: The folder and the study disagree (one was deleted or replaced).
+        search.errors.StudyMismatchError: The folder and the study disagree (one was deleted or replaced).
     """
     oracle = make_oracle(settings, kt_space)
     oracle.verbose = 0  # the study's progress line reports trials
-    folder = project_dir(settings.study_name)
+    folder = keras_tuner_dir(settings.study_name)
     oracle._set_project_dir(str(folder.parent), folder.name)  # noqa: SLF001 - what keras_tuner.Tuner calls
-    recorded = {t.user_attrs[st.KT_TRIAL_ATTR] for t in study.get_trials(deepcopy=False) if st.KT_TRIAL_ATTR in t.user_attrs}
+    recorded = {
+        t.user_attrs[st.KT_TRIAL_ATTR] for t in study.get_trials(deepcopy=False) if st.KT_TRIAL_ATTR in t.user_attrs
+    }
     if (folder / "oracle.json").is_file():
         oracle.reload()
         unknown = sorted(set(oracle.end_order) - recorded)
         if unknown:
-            raise st.StudyMismatchError(
+            raise StudyMismatchError(
                 f"Keras Tuner's project folder {folder} holds ended trials ({', '.join(unknown[:5])}) that study "
                 f"{settings.study_name!r} never recorded: it belongs to an earlier study of that name. Delete "
                 "the folder to start afresh, or pass --study NEW_NAME."
             )
     elif recorded:
-        raise st.StudyMismatchError(
+        raise StudyMismatchError(
             f"Study {settings.study_name!r} was run by Keras Tuner, but its project folder {folder} is gone, so its "
             "oracle cannot be resumed. Restore the folder, or pass --study NEW_NAME to start a new study."
         )
@@ -278,18 +280,18 @@ class _KerasTunerSearch:
 
     def _plan(self, kt_trial: Any) -> TrialPlan:
         values = kt_trial.hyperparameters.values
-        tags = {"fer.kt_trial_id": kt_trial.trial_id}
+        tags = {KT_TRIAL_ID_TAG: kt_trial.trial_id}
         if "tuner/epochs" not in values:
             return TrialPlan(tags=tags)
         epochs, initial_epoch = int(values["tuner/epochs"]), int(values["tuner/initial_epoch"])
-        tags.update({"fer.kt_bracket": str(values.get("tuner/bracket")), "fer.kt_round": str(values.get("tuner/round")),
-                     "fer.kt_epochs": str(epochs)})
+        tags.update({KT_BRACKET_TAG: str(values.get("tuner/bracket")), KT_ROUND_TAG: str(values.get("tuner/round")),
+                     KT_EPOCHS_TAG: str(epochs)})
         weights = None
         earlier = values.get("tuner/trial_id")
         if earlier is not None and initial_epoch > 0:
             weights = self._weights(earlier)
             if weights.is_file():
-                tags.update({"fer.kt_continues": str(earlier), "fer.kt_initial_epoch": str(initial_epoch)})
+                tags.update({KT_CONTINUES_TAG: str(earlier), KT_INITIAL_EPOCH_TAG: str(initial_epoch)})
             else:
                 self.progress.message(f"The weights of Keras Tuner trial {earlier} are missing ({weights}): "
                                       f"trial {kt_trial.trial_id} trains from scratch.")
@@ -298,7 +300,7 @@ class _KerasTunerSearch:
                          save_weights=self._weights(kt_trial.trial_id), tags=tags)
 
     def _weights(self, kt_trial_id: str) -> Path:
-        return project_dir(self.settings.study_name) / f"trial_{kt_trial_id}" / WEIGHTS_FILE
+        return keras_tuner_dir(self.settings.study_name) / f"trial_{kt_trial_id}" / WEIGHTS_FILE
 
     def _tell_oracle(self, kt_trial: Any, state: TrialState, value: float | None, reason: str | None) -> None:
         """Ends ``kt_trial`` in the oracle: COMPLETED with its validation accuracy, or FAILED with the reason.

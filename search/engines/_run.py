@@ -5,10 +5,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-import sys
-import time
-from collections.abc import Callable
-from contextlib import AbstractContextManager as ContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,18 +12,32 @@ import numpy as np
 import optuna
 
 from search import study as st
-from search.study import CandidateSource
-from search.study import StudyData, load_study_data
-from search.study import study_lock
-from search.study import StudyProgress
-from search.study import make_pruner, make_sampler
-from search.study import KERAS_TUNER, StudySettings
-from search.signals import sigterm_as_keyboard_interrupt
-from search.selection import TestScore, recorded_test_score, score_selected_model
-from search.tracking import StudyTracker
 from search.engines._optuna_loop import run_optuna_trials
-from search.study import TrialExecutor
-from search.study import WORKER_ENV, worker_label
+from search.selection import TestScore, recorded_test_score, score_selected_model
+from search.signals import sigterm_as_keyboard_interrupt
+from search.study import (
+    KERAS_TUNER,
+    WORKER_ENV,
+    CandidateSource,
+    StudyData,
+    StudyProgress,
+    StudySettings,
+    TrialExecutor,
+    load_study_data,
+    make_pruner,
+    make_sampler,
+    study_lock,
+    worker_label,
+)
+from search.tracking import (
+    CLASS_COUNTS_ARTIFACT,
+    CLASS_COUNTS_TEXT_ARTIFACT,
+    N_TRIALS_REQUESTED_TAG,
+    SETTINGS_ARTIFACT,
+    SPACE_ARTIFACT,
+    StudyTracker,
+    state_count_tag,
+)
 
 
 @dataclass(frozen=True)
@@ -97,7 +107,7 @@ def _run_study(settings: StudySettings, source: CandidateSource, progress_stream
         interrupted = run_optuna_trials(study, executor, settings, lock, progress, recover)
 
     with lock():
-        tracker.set_tags(parent_run_id, {f"fer.n_{k}": v for k, v in st.state_counts(study).items()})
+        tracker.set_tags(parent_run_id, {state_count_tag(k): v for k, v in st.state_counts(study).items()})
         score, newly_scored = recorded_test_score(study), False
         last_worker = st.n_running(study) == 0
         finished = st.n_counted(study) >= settings.n_trials
@@ -151,10 +161,10 @@ def _open_parent_run(study: optuna.Study, tracker: StudyTracker, settings: Study
         tracker.log_params(run_id, {f"search.{k}": v for k, v in settings.to_dict().items() if k not in unlogged})
         tracker.log_params(run_id, {f"data.{k}": v for k, v in data.describe().items()})
         tracker.log_params(run_id, {f"fingerprint.{k}": v for k, v in data.fingerprints.items()})
-        tracker.log_text(run_id, source.source_text, "space.yaml")
+        tracker.log_text(run_id, source.source_text, SPACE_ARTIFACT)
         table = data.splits.class_count_table()
-        tracker.log_text(run_id, table.to_csv(), "data/class_counts.csv")
-        tracker.log_text(run_id, table.to_string(), "data/class_counts.txt")
-    tracker.set_tags(run_id, {"fer.n_trials_requested": settings.n_trials, **settings.engine_tags()})
-    tracker.log_dict(run_id, settings.to_dict(), "search_settings.json")
+        tracker.log_text(run_id, table.to_csv(), CLASS_COUNTS_ARTIFACT)
+        tracker.log_text(run_id, table.to_string(), CLASS_COUNTS_TEXT_ARTIFACT)
+    tracker.set_tags(run_id, {N_TRIALS_REQUESTED_TAG: settings.n_trials, **settings.engine_tags()})
+    tracker.log_dict(run_id, settings.to_dict(), SETTINGS_ARTIFACT)
     return run_id

@@ -17,9 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from fer_core.errors import ConfigError
-from search.errors import CheckpointMismatchError
-from search.errors import NotFoundError
+from search.errors import CheckpointMismatchError, NotFoundError
 
 if TYPE_CHECKING:
     import keras
@@ -194,7 +192,9 @@ class RefitCheckpoint:
     # --- helpers -------------------------------------------------------------------------------------
     @staticmethod
     def _save_optimizer(optimizer: keras.optimizers.Optimizer, path: Path) -> None:
-        arrays = {f"v{index:05d}": np.asarray(variable.numpy()) for index, variable in enumerate(optimizer.variables)}
+        arrays: dict[str, Any] = {
+            f"v{index:05d}": np.asarray(variable.numpy()) for index, variable in enumerate(optimizer.variables)
+        }
         with open(path, "wb") as handle:
             np.savez(handle, **arrays)
             handle.flush()

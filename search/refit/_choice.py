@@ -12,22 +12,20 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import optuna
-from mlflow.exceptions import MlflowException
 
 from search.refit._checkpoint import RefitCheckpoint
 from search.refit._job import RefitResult
 from search.selection import Selection, recorded_selection
+from search.tracking import ENSEMBLE_ROLE, MEMBER_RUNS_PARAM, MEMBERS_TAG, STATE_TAG, TTA_TAG, load_keras_model
 
 if TYPE_CHECKING:
-    from search.study import StudyData
     from search.refit._ensemble import EnsembleChoice
+    from search.study import StudyData
     from search.tracking import StudyTracker
-
-ENSEMBLE_ROLE = "ensemble"
 
 
 @dataclass(frozen=True)
@@ -63,7 +61,8 @@ def rank_refits(results: list[RefitResult], data: StudyData, tta: str,
             continue
         probabilities = _validation_probabilities(checkpoint_of(result.trial), result.model_uri, data, tta)
         accuracy_tta = float(evaluate_predictions(labels, probabilities).accuracy)
-        ranked.append(RankedModel(result, float(result.val_accuracy), accuracy_tta, probabilities))
+        val_accuracy = cast(float, result.val_accuracy)  # a complete refit recorded it
+        ranked.append(RankedModel(result, val_accuracy, accuracy_tta, probabilities))
     return sorted(ranked, key=lambda m: (-m.val_accuracy_tta, m.result.n_params or 0, m.result.trial))
 
 
@@ -73,7 +72,7 @@ def _validation_probabilities(checkpoint: RefitCheckpoint, model_uri: str, data:
         return cached
     from fer_core.evaluate import predict_proba
 
-    probabilities = predict_proba(_load_model(model_uri), data.splits.validation.images, tta=tta)
+    probabilities = predict_proba(load_keras_model(model_uri), data.splits.validation.images, tta=tta)
     checkpoint.save_probabilities(tta, probabilities)
     return probabilities
 
@@ -100,9 +99,10 @@ def _member_runs(tracker: StudyTracker, ensemble_run_id: str | None) -> list[str
     """The refit runs an ensemble run was built from (None when unknown)."""
     if ensemble_run_id is None:
         return None
+    params = tracker.run_params(ensemble_run_id)
     try:
-        return json.loads(tracker.client.get_run(ensemble_run_id).data.params["member_runs"])
-    except (KeyError, ValueError, MlflowException):
+        return json.loads(params[MEMBER_RUNS_PARAM]) if params is not None else None
+    except (KeyError, ValueError):
         return None
 
 
@@ -111,34 +111,26 @@ def _log_ensemble(members: list[RankedModel], data: StudyData, tracker: StudyTra
     """Builds the ensemble of ``members``, scores it on validation and logs it in its own nested run."""
     from fer_core.evaluate import evaluate_predictions, predict_proba
     from search.refit._ensemble import build_ensemble
-    from search.tracking import PARENT_TAG, ROLE_TAG, STATE_TAG, STUDY_TAG
 
     trials = [m.result.trial for m in members]
-    model = build_ensemble([_load_model(str(m.result.model_uri)) for m in members])
+    model = build_ensemble([load_keras_model(str(m.result.model_uri)) for m in members])
     validation = data.splits.validation
     accuracy = float(evaluate_predictions(validation.labels, predict_proba(model, validation.images)).accuracy)
     accuracy_tta = float(evaluate_predictions(
         validation.labels, predict_proba(model, validation.images, tta=tta)).accuracy)
-    run = tracker.client.create_run(
-        tracker.experiment_id, run_name="ensemble-" + "-".join(map(str, trials)),
-        tags={PARENT_TAG: parent_run_id, ROLE_TAG: ENSEMBLE_ROLE, STUDY_TAG: tracker.study_name,
-              STATE_TAG: "running", "fer.members": ",".join(map(str, trials)), "fer.tta": tta},
+    run_id = tracker.start_nested_run(
+        parent_run_id, ENSEMBLE_ROLE, "ensemble-" + "-".join(map(str, trials)),
+        {STATE_TAG: "running", MEMBERS_TAG: ",".join(map(str, trials)), TTA_TAG: tta},
     )
-    run_id = run.info.run_id
     tracker.log_params(run_id, {"members": trials, "tta": tta,
-                                "member_runs": [m.result.run_id for m in members]})
+                                MEMBER_RUNS_PARAM: [m.result.run_id for m in members]})
     for size, size_accuracy in enumerate(choice.accuracies, start=1):
         tracker.log_metrics(run_id, {"val_accuracy_top_m": size_accuracy}, step=size)
     tracker.log_metrics(run_id, {"val_accuracy": accuracy, f"val_accuracy_{tta}": accuracy_tta,
                                  "n_members": len(members), "n_params": model.count_params()})
     logged = tracker.log_keras_model(run_id, model)
     tracker.set_tags(run_id, {STATE_TAG: "complete"})
-    tracker.client.set_terminated(run_id, status="FINISHED")
+    tracker.close_run(run_id, status="FINISHED")
     return Selection(kind="ensemble", model_uri=logged.model_uri, val_accuracy=accuracy, val_accuracy_tta=accuracy_tta,
                      tta=tta, members=tuple(trials), run_id=run_id)
 
-
-def _load_model(model_uri: str) -> Any:
-    import mlflow
-
-    return mlflow.keras.load_model(model_uri, load_model_kwargs={"safe_mode": True, "compile": False})

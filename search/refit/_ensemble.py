@@ -87,8 +87,3 @@ def choose_ensemble_size(ranked_probabilities: Sequence[np.ndarray], labels: np.
         accuracies.append(float(np.mean(np.argmax(total / m, axis=1) == labels)))
     best = max(accuracies)
     return EnsembleChoice(n_members=accuracies.index(best) + 1, accuracies=tuple(accuracies))
-
-
-def mean_probabilities(probabilities: Sequence[np.ndarray]) -> np.ndarray:
-    """The members' probabilities averaged, float32 (what the ensemble model outputs)."""
-    return np.mean(np.stack(probabilities), axis=0).astype(np.float32)

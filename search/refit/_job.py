@@ -17,21 +17,30 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from search import study as st
-from search.study import resolve_candidate
-from search.study import epoch_metrics, release_memory
 from search.refit._checkpoint import COMPLETE, FAILED, TRAINING, CheckpointMismatchError, RefitCheckpoint, RefitState
-from search.tracking import PARENT_TAG, REASON_TAG, ROLE_TAG, STATE_TAG, STUDY_TAG, StudyTracker
+from search.study import epoch_metrics, release_memory, resolve_candidate
+from search.tracking import (
+    CANDIDATE_ARTIFACT,
+    ERROR_ARTIFACT,
+    N_RESUMES_TAG,
+    OUTCOME_TAG,
+    REASON_TAG,
+    REFIT_EPOCHS_PARAM,
+    REFIT_N_TRAIN_PARAM,
+    REFIT_OF_TAG,
+    REFIT_OF_TRIAL_PARAM,
+    REFIT_PATIENCE_PARAM,
+    REFIT_ROLE,
+    STATE_TAG,
+    StudyTracker,
+)
 
 if TYPE_CHECKING:
     import keras
     from optuna.trial import FrozenTrial
 
-    from search.study import StudyData
     from search.refit._progress import RefitProgress
-
-REFIT_ROLE = "refit"
-REFIT_OF_TAG = "fer.refit_of"
-N_RESUMES_TAG = "fer.n_resumes"
+    from search.study import StudyData
 
 
 @dataclass(frozen=True)
@@ -151,41 +160,36 @@ class RefitJob:
             )
         state.n_resumes += 1
         self.checkpoint.commit(state)
-        client = self.tracker.client
-        client.update_run(state.run_id, status="RUNNING")
+        self.tracker.reopen_run(state.run_id)
         self.tracker.set_tags(state.run_id, {STATE_TAG: "running", N_RESUMES_TAG: state.n_resumes})
         self._log_missing_epochs(state)
         self.progress.start(self.trial.number, resumed_from=state.epochs_done)
         return state
 
     def _start_run(self) -> str:
-        run = self.tracker.client.create_run(
-            self.tracker.experiment_id, run_name=f"refit-{self.trial.number:04d}",
-            tags={PARENT_TAG: self.parent_run_id, ROLE_TAG: REFIT_ROLE, STUDY_TAG: self.tracker.study_name,
-                  REFIT_OF_TAG: str(self.trial.number), STATE_TAG: "running", N_RESUMES_TAG: "0"},
+        run_id = self.tracker.start_nested_run(
+            self.parent_run_id, REFIT_ROLE, f"refit-{self.trial.number:04d}",
+            {REFIT_OF_TAG: str(self.trial.number), STATE_TAG: "running", N_RESUMES_TAG: "0"},
         )
-        run_id = run.info.run_id
         self.tracker.log_params(run_id, dict(self.trial.params))
-        self.tracker.log_params(run_id, {"refit.epochs": self.n_epochs, "refit.patience": self.patience,
-                                         "refit.n_train": len(self.data.train), "refit.of_trial": self.trial.number})
-        self.tracker.log_dict(run_id, self.trial.user_attrs.get(st.CANDIDATE_ATTR), "candidate.json")
+        self.tracker.log_params(run_id, {REFIT_EPOCHS_PARAM: self.n_epochs, REFIT_PATIENCE_PARAM: self.patience,
+                                         REFIT_N_TRAIN_PARAM: len(self.data.train),
+                                         REFIT_OF_TRIAL_PARAM: self.trial.number})
+        self.tracker.log_dict(run_id, self.trial.user_attrs.get(st.CANDIDATE_ATTR), CANDIDATE_ARTIFACT)
         return run_id
 
     def _close_orphaned_runs(self) -> None:
         """Ends runs of this refit that no checkpoint names (a process killed before its first commit)."""
-        runs = self.tracker.client.search_runs(
-            [self.tracker.experiment_id],
-            filter_string=(f"tags.`{PARENT_TAG}` = '{self.parent_run_id}' and tags.`{ROLE_TAG}` = '{REFIT_ROLE}' "
-                           f"and tags.`{REFIT_OF_TAG}` = '{self.trial.number}' and attributes.status = 'RUNNING'"),
-        )
+        runs = self.tracker.nested_runs(self.parent_run_id, REFIT_ROLE, tags={REFIT_OF_TAG: str(self.trial.number)},
+                                        running_only=True)
         for run in runs:
             self.tracker.set_tags(run.info.run_id, {STATE_TAG: "interrupted",
                                                     REASON_TAG: "its process died before its first checkpoint"})
-            self.tracker.client.set_terminated(run.info.run_id, status="KILLED")
+            self.tracker.close_run(run.info.run_id, status="KILLED")
 
     def _log_missing_epochs(self, state: RefitState) -> None:
         """Logs checkpointed epochs that MLflow lacks (a process killed between commit and logging)."""
-        logged = {m.step for m in self.tracker.client.get_metric_history(state.run_id, "val_accuracy")}
+        logged = self.tracker.metric_steps(state.run_id, "val_accuracy")
         for index in range(state.epochs_done):
             if index + 1 not in logged:
                 values = {name: series[index] for name, series in state.history.items() if index < len(series)}
@@ -263,18 +267,18 @@ class RefitJob:
         state.status, state.reason = FAILED, reason
         self.checkpoint.commit(state)
         try:
-            self.tracker.log_text(state.run_id, traceback.format_exc(), "error.txt")
+            self.tracker.log_text(state.run_id, traceback.format_exc(), ERROR_ARTIFACT)
         except Exception:  # noqa: BLE001 - best effort: the reason is recorded anyway
             pass
         self._end_run(state, "failed", "FAILED", reason)
         self.progress.end(self.trial.number, state)
 
     def _end_run(self, state: RefitState, tag: str, status: str, reason: str | None) -> None:
-        tags = {STATE_TAG: tag, "fer.outcome": state.outcome or "-"}
+        tags = {STATE_TAG: tag, OUTCOME_TAG: state.outcome or "-"}
         if reason:
             tags[REASON_TAG] = reason[:5000]
         self.tracker.set_tags(state.run_id, tags)
-        self.tracker.client.set_terminated(state.run_id, status=status)
+        self.tracker.close_run(state.run_id, status=status)
 
 
 def _refit_training(training: Any, *, seed: int, n_resumes: int, steps_per_epoch: int) -> tuple[Any, Any]:

@@ -5,12 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fer_core.errors import ConfigError
-
-DEFAULT_TOP = 3
-DEFAULT_EPOCHS = 60
-DEFAULT_PATIENCE = 10
-DEFAULT_TTA = "flip"
-DEFAULT_ENSEMBLE_MAX = 3
+from search.defaults import DEFAULT_ENSEMBLE_MAX, DEFAULT_EPOCHS, DEFAULT_PATIENCE, DEFAULT_TOP, DEFAULT_TTA
 
 
 @dataclass(frozen=True)

@@ -20,24 +20,21 @@ from typing import TYPE_CHECKING, TextIO
 
 import optuna
 
-from fer_core.errors import ConfigError
-from search.errors import RefitBusyError
+from search.errors import NoCompletedTrialError, RefitBusyError
 from search.paths import refit_dir
 from search.refit._budget import RefitBudget
 from search.refit._checkpoint import TRAINING, RefitCheckpoint
 from search.refit._job import RefitJob, RefitResult
 from search.refit._options import RefitOptions
 from search.refit._progress import RefitProgress
-from search.selection import Selection, record_selection, recorded_selection
-from search.errors import NoCompletedTrialError
-from search.selection import completed_trials
+from search.selection import Selection, completed_trials, record_selection, recorded_selection
 from search.signals import sigterm_as_keyboard_interrupt
-from search.study import CANDIDATE_ATTR
+from search.study import CANDIDATE_ATTR, SETTINGS_ATTR
 
 if TYPE_CHECKING:
-    from search.study import StudyData
-    from search.refit._ensemble import EnsembleChoice
     from search.refit._choice import RankedModel
+    from search.refit._ensemble import EnsembleChoice
+    from search.study import StudyData
     from search.tracking import StudyTracker
 
 
@@ -91,7 +88,7 @@ def refit_study(study: optuna.Study, options: RefitOptions, *, progress_stream: 
 def _run_refits(study: optuna.Study, trials: list[optuna.trial.FrozenTrial], data: StudyData,
                 tracker: StudyTracker, parent_run_id: str, options: RefitOptions,
                 progress: RefitProgress, started: float) -> list[RefitResult]:
-    seed = int((study.user_attrs.get("fer.settings") or {}).get("seed", 0))
+    seed = int((study.user_attrs.get(SETTINGS_ATTR) or {}).get("seed", 0))
     budget = None
     if options.timeout_s is not None:
         budget = _budget(study, trials, data, options, seed, progress, deadline=started + options.timeout_s)
@@ -117,8 +114,8 @@ def _budget(study: optuna.Study, trials: list[optuna.trial.FrozenTrial], data: S
             seed: int, progress: RefitProgress, *, deadline: float) -> RefitBudget:
     """``--timeout``: times every refit that still has to train, so each can be given its share."""
     from fer_core.evaluate import n_views
-    from search.study import resolve_candidate
     from search.refit._budget import PendingRefit, RefitBudget, measure_speed
+    from search.study import resolve_candidate
 
     pending = []
     for trial in trials:
@@ -185,33 +182,4 @@ def _refit_lock(study_name: str) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def format_refit_summary(outcome: RefitOutcome) -> str:
-    """The refit table (validation accuracy without and with TTA, its gain), ensemble sizes and the choice."""
-    from search.selection import format_table
-
-    tta = outcome.tta
-    header = ["rank", "refit of", "state", "epochs", "best", "val_acc", f"val_acc {tta}", "TTA gain"]
-    rows: list[list[str]] = [header]
-    by_trial = {m.result.trial: m for m in outcome.ranked}
-    order = [m.result for m in outcome.ranked] + [r for r in outcome.results if r.trial not in by_trial]
-    for rank, result in enumerate(order, start=1):
-        model = by_trial.get(result.trial)
-        rows.append([
-            str(rank) if model else "-", f"#{result.trial}", result.state, str(result.epochs_run),
-            str(result.best_epoch or "-"), f"{model.val_accuracy:.4f}" if model else "-",
-            f"{model.val_accuracy_tta:.4f}" if model else "-",
-            f"{model.val_accuracy_tta - model.val_accuracy:+.4f}" if model else (result.reason or "-")[:60],
-        ])
-    lines = ["Refits (stage 2, full training split), ranked on validation:", format_table(rows)]
-    if outcome.choice is not None:
-        sizes = ", ".join(f"M={m}: {a:.4f}" for m, a in enumerate(outcome.choice.accuracies, start=1))
-        lines += ["", f"Ensembles of the top M (validation accuracy, {tta} TTA): {sizes}"]
-    if outcome.selection is not None:
-        selection = outcome.selection
-        lines += ["", f"Selected: {selection.describe()}: validation accuracy {selection.val_accuracy:.4f}, "
-                      f"with {tta} TTA {selection.val_accuracy_tta:.4f} ({selection.tta_gain:+.4f})",
-                  f"  model: {selection.model_uri}"]
-    return "\n".join(lines)
-
-
-__all__ = ["RefitBusyError", "RefitOptions", "RefitOutcome", "format_refit_summary", "refit_study"]
+__all__ = ["RefitBusyError", "RefitOptions", "RefitOutcome", "refit_study"]

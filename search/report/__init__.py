@@ -1,47 +1,43 @@
-"""A study's report: one self-contained plotly HTML page of sections, also logged on the study's parent run.
-"""
+"""A study's report: one self-contained plotly HTML page of sections, also logged on the study's parent run."""
 
 from __future__ import annotations
 
-from search.report._section import SectionUnavailable, SectionContent, Section
-from search.report._html import FIGURE_SCRIPT_CLASS, render_page, figure_json, table_html
-from search.report._figures import (
-    TARGET_NAME,
-    NEEDS_MORE_TRIALS,
-    SLICE_PARAMS_PER_FIGURE,
-    IMPORTANCE_SEED,
-    optimization_history,
-    learning_curves,
-    param_importances,
-    parallel_coordinates,
-    slice_plots,
-    completed_trials_of,
-)
-from search.report._classes import (
-    CLASS_COUNTS_ARTIFACT,
-    SPLIT_NAMES,
-    class_distribution,
-    parse_class_counts,
-    class_share_figure,
-)
-from search.report._model import SelectedModelScore, selected_model_score, result_from_confusion_counts
-from search.report._refits import refit_section
 from search.report._build import (
+    LEADERBOARD_ROWS,
     REPORT_ARTIFACT,
     REPORTS_DIRNAME,
-    LEADERBOARD_ROWS,
-    ReportContext,
+    SECTIONS,
     StudyReport,
     build_report,
-    write_report,
     default_report_path,
-    SECTIONS,
-    SECTION_TITLES,
+    write_report,
 )
+from search.report._classes import (
+    SPLIT_NAMES,
+    class_distribution,
+    class_share_figure,
+    parse_class_counts,
+)
+from search.report._context import ReportContext
+from search.report._figures import (
+    IMPORTANCE_SEED,
+    NEEDS_MORE_TRIALS,
+    SLICE_PARAMS_PER_FIGURE,
+    TARGET_NAME,
+    completed_trials_of,
+    learning_curves,
+    optimization_history,
+    parallel_coordinates,
+    param_importances,
+    slice_plots,
+)
+from search.report._html import FIGURE_SCRIPT_CLASS, figure_json, render_page, table_html
+from search.report._model import SelectedModelScore, result_from_confusion_counts, selected_model_score
+from search.report._refits import refit_section
+from search.report._section import Section, SectionContent, SectionUnavailable
 
 __all__ = [
     "build_report",
-    "CLASS_COUNTS_ARTIFACT",
     "class_distribution",
     "class_share_figure",
     "completed_trials_of",
@@ -63,7 +59,6 @@ __all__ = [
     "REPORTS_DIRNAME",
     "result_from_confusion_counts",
     "Section",
-    "SECTION_TITLES",
     "SectionContent",
     "SECTIONS",
     "SectionUnavailable",

@@ -10,19 +10,18 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from functools import cached_property
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import optuna
 import pandas as pd
 
-from search.errors import NotFoundError
 from search import paths as _paths
 from search import study as st
-from search.tracking import quiet_artifact_downloads
+from search.errors import NotFoundError
 from search.report._classes import class_distribution
+from search.report._context import ReportContext
 from search.report._figures import (
     learning_curves,
     optimization_history,
@@ -31,46 +30,13 @@ from search.report._figures import (
     slice_plots,
 )
 from search.report._html import render_page
-from search.report._model import SelectedModelScore, selected_model_score
 from search.report._refits import refit_section
 from search.report._section import Section, SectionContent, SectionUnavailable
-from search.selection import leaderboard, state_counts
-from search.selection import recorded_test_score
-from search.tracking import StudyTracker
+from search.selection import leaderboard, recorded_test_score, state_counts
+from search.tracking import REPORT_ARTIFACT, StudyTracker, quiet_artifact_downloads
 
-REPORT_ARTIFACT = "report.html"
 REPORTS_DIRNAME = "reports"
 LEADERBOARD_ROWS = 20
-
-
-class ReportContext:
-    """What the sections of one report read: the study, its tracker and parent run, and shared results.
-
-    Args:
-        study: The Optuna study (finished or still running).
-        tracker: The study's MLflow tracker.
-        parent_run_id: The study's parent run.
-    """
-
-    def __init__(self, study: optuna.Study, tracker: StudyTracker, parent_run_id: str) -> None:
-        self.study = study
-        self.tracker = tracker
-        self.parent_run_id = parent_run_id
-        self.settings: dict[str, Any] = dict(study.user_attrs.get(st.SETTINGS_ATTR) or {})
-
-    @cached_property
-    def selected(self) -> SelectedModelScore | SectionUnavailable:
-        """The selected model's metrics (computed once: two sections show them)."""
-        try:
-            return selected_model_score(self.study, self.tracker, self.parent_run_id)
-        except SectionUnavailable as unavailable:
-            return unavailable
-
-    def selected_or_raise(self) -> SelectedModelScore:
-        """The selected model's metrics, or SectionUnavailable with the reason they are missing."""
-        if isinstance(self.selected, SectionUnavailable):
-            raise SectionUnavailable(str(self.selected))
-        return self.selected
 
 
 @dataclass(frozen=True)
@@ -109,7 +75,7 @@ def build_report(study: optuna.Study, tracker: StudyTracker | None = None) -> St
     running = state_counts(study)["running"] > 0
     with quiet_artifact_downloads():
         sections = tuple(_section(title, builder, context) for title, builder in SECTIONS)
-    generated = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    generated = datetime.now(UTC).isoformat(timespec="seconds")
     status = "still running: a snapshot" if running else "no trial running"
     subtitle = f"Space {context.settings.get('space', '?')} - {status} - generated {generated}"
     page = render_page(f"Study report: {study.study_name}", subtitle, sections)
@@ -212,7 +178,7 @@ def _per_class(context: ReportContext) -> SectionContent:
 
 def _classes(context: ReportContext) -> SectionContent:
     subset = float(context.settings.get("subset", 1.0) or 1.0)
-    return class_distribution(context.tracker.client, context.parent_run_id, subset=subset)
+    return class_distribution(context.tracker, context.parent_run_id, subset=subset)
 
 
 def _count(number: int | None) -> str:
@@ -242,5 +208,3 @@ SECTIONS: tuple[tuple[str, Callable[[ReportContext], SectionContent]], ...] = (
     ("Selected model: per-class metrics", _per_class),
 )
 """The report's sections in page order: title -> builder (raises SectionUnavailable for a note)."""
-
-SECTION_TITLES: tuple[str, ...] = tuple(title for title, _ in SECTIONS)

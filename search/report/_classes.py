@@ -7,22 +7,24 @@ the dataset to still be where it was.
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import plotly.graph_objects as go
-from mlflow import MlflowClient
 
 from fer_core.emotions import EMOTIONS
-from search.tracking import read_run_text
 from search.report._section import SectionContent, SectionUnavailable
+from search.tracking import CLASS_COUNTS_ARTIFACT
 
-CLASS_COUNTS_ARTIFACT = "data/class_counts.csv"
+if TYPE_CHECKING:
+    from search.tracking import StudyTracker
+
 SPLIT_NAMES = ("train", "validation", "test")
 
 
-def class_distribution(client: MlflowClient, parent_run_id: str, *, subset: float = 1.0) -> SectionContent:
+def class_distribution(tracker: StudyTracker, parent_run_id: str, *, subset: float = 1.0) -> SectionContent:
     """A grouped bar chart of each class's share per split, and the counts table."""
-    text = read_run_text(client, parent_run_id, CLASS_COUNTS_ARTIFACT)
+    text = tracker.read_text(parent_run_id, CLASS_COUNTS_ARTIFACT)
     if text is None:
         raise SectionUnavailable(
             f"The study's MLflow run has no {CLASS_COUNTS_ARTIFACT} artifact (it is logged when "

@@ -8,6 +8,7 @@ few trials; a report says so in words instead, so each builder checks first and 
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import optuna
 import optuna.visualization as ov
@@ -48,7 +49,8 @@ def learning_curves(study: optuna.Study) -> SectionContent:
     figure = ov.plot_intermediate_values(study)
     states = {t.number: t for t in with_values}
     for trace in figure.data:
-        trial = states.get(_trace_trial_number(trace.name))
+        number = _trace_trial_number(trace.name)
+        trial = states.get(number) if number is not None else None
         if trial is not None:
             _style_curve(trace, trial)
     figure.update_layout(
@@ -149,7 +151,7 @@ def _trace_trial_number(trace_name: str | None) -> int | None:
     return int(digits) if digits.isdigit() else None
 
 
-def _style_curve(trace: object, trial: FrozenTrial) -> None:
+def _style_curve(trace: Any, trial: FrozenTrial) -> None:
     dash, label = _STATE_STYLES.get(trial.state, ("solid", trial.state.name.lower()))
     if trial.state == TrialState.PRUNED:
         label = f"pruned at epoch {max(trial.intermediate_values)}"

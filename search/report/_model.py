@@ -17,11 +17,10 @@ import optuna
 from fer_core.emotions import N_CLASSES
 from fer_core.errors import FerError
 from search import study as st
-from search.tracking import read_run_text
+from search.errors import NoCompletedTrialError, StudyMismatchError
 from search.report._section import SectionContent, SectionUnavailable
-from search.errors import NoCompletedTrialError
-from search.selection import select_best
-from search.selection import load_trial_model, recorded_test_score
+from search.selection import load_trial_model, recorded_test_score, select_best
+from search.tracking import score_artifact
 
 if TYPE_CHECKING:
     from fer_core.evaluate import EvaluationResult
@@ -99,8 +98,8 @@ def result_from_confusion_counts(counts: Any) -> EvaluationResult:
 
 def _recorded_test_metrics(study: optuna.Study, tracker: StudyTracker, parent_run_id: str,
                            score: Any) -> SelectedModelScore:
-    artifact = f"test/score_{score.n_scores}.json"
-    text = read_run_text(tracker.client, parent_run_id, artifact)
+    artifact = score_artifact(score.n_scores)
+    text = tracker.read_text(parent_run_id, artifact)
     if text is None:
         raise SectionUnavailable(
             f"The study records a test score but its run has no {artifact} artifact to show it from."
@@ -127,7 +126,7 @@ def _validation_metrics(study: optuna.Study) -> SelectedModelScore:
         raise SectionUnavailable(f"The selected trial #{best.number} has no logged model to evaluate.")
     try:
         _, data, _, _ = open_scored_context(study)
-    except (FerError, LookupError, OSError, st.StudyMismatchError) as error:
+    except (FerError, LookupError, OSError, StudyMismatchError) as error:
         raise SectionUnavailable(f"The study's data could not be reloaded to evaluate trial #{best.number} "
                                  f"on validation: {error}") from None
     validation = data.splits.validation

@@ -10,22 +10,17 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from search.refit import REFIT_OF_TAG, REFIT_ROLE
-from search.selection import recorded_selection
 from search.report._section import SectionContent, SectionUnavailable
-from search.tracking import PARENT_TAG, ROLE_TAG, STATE_TAG
+from search.selection import recorded_selection
+from search.tracking import N_RESUMES_TAG, OUTCOME_TAG, REFIT_EPOCHS_PARAM, REFIT_OF_TAG, REFIT_ROLE, STATE_TAG
 
 if TYPE_CHECKING:
-    from search.report._build import ReportContext
+    from search.report._context import ReportContext
 
 
 def refit_section(context: ReportContext) -> SectionContent:
     """A table of the refits in stage-1 rank order and a caption naming what selection chose."""
-    client = context.tracker.client
-    runs = client.search_runs(
-        [context.tracker.experiment_id],
-        filter_string=f"tags.`{PARENT_TAG}` = '{context.parent_run_id}' and tags.`{ROLE_TAG}` = '{REFIT_ROLE}'",
-    )
+    runs = context.tracker.nested_runs(context.parent_run_id, REFIT_ROLE)
     if not runs:
         raise SectionUnavailable(
             "No refit yet: stage 2 (`python -m search refit --study "
@@ -49,13 +44,13 @@ def _record(run: object) -> dict[str, str]:
     return {
         "refit of": f"#{tags.get(REFIT_OF_TAG, '?')}",
         "state": tags.get(STATE_TAG, "-"),
-        "outcome": tags.get("fer.outcome", "-"),
-        "epochs planned": params.get("refit.epochs", "-"),
+        "outcome": tags.get(OUTCOME_TAG, "-"),
+        "epochs planned": params.get(REFIT_EPOCHS_PARAM, "-"),
         "epochs run": _integer(metrics.get("epochs_run")),
         "best epoch": _integer(metrics.get("best_epoch")),
         "val accuracy": f"{accuracy:.4f}" if accuracy is not None else "-",
         "params": f"{int(metrics['n_params']):,}" if "n_params" in metrics else "-",
-        "resumed": tags.get("fer.n_resumes", "0"),
+        "resumed": tags.get(N_RESUMES_TAG, "0"),
     }
 
 

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, cast
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from search.errors import NoCompletedTrialError
 from search.study import MACS_ATTR, N_PARAMS_ATTR, REASON_ATTR
-
 
 
 def ranking_key(trial: FrozenTrial) -> tuple[float, int, int]:
@@ -56,7 +54,8 @@ def leaderboard(study: optuna.Study, top: int | None = None) -> list[Leaderboard
     for rank, trial in enumerate(completed_trials(study)[:top], start=1):
         duration = trial.duration.total_seconds() if trial.duration else None
         rows.append(LeaderboardRow(
-            rank=rank, trial=trial.number, val_accuracy=float(trial.value), n_params=trial.user_attrs.get(N_PARAMS_ATTR),
+            rank=rank, trial=trial.number, val_accuracy=float(cast(float, trial.value)),  # completed: has a value
+            n_params=trial.user_attrs.get(N_PARAMS_ATTR),
             macs=trial.user_attrs.get(MACS_ATTR), epochs=len(trial.intermediate_values), duration_s=duration,
             params=dict(trial.params),
         ))
@@ -73,37 +72,3 @@ def state_counts(study: optuna.Study) -> dict[str, int]:
             key = trial.state.name.lower()
         counts[key] = counts.get(key, 0) + 1
     return counts
-
-
-def format_leaderboard(rows: list[LeaderboardRow], fmt: str = "table") -> str:
-    """The leaderboard as an aligned text table or JSON."""
-    if fmt == "json":
-        return json.dumps([asdict(row) for row in rows], indent=2)
-    if not rows:
-        return "(no completed trial yet)"
-    header = ["rank", "trial", "val_acc", "params", "MACs", "epochs", "time"]
-    table = [header] + [
-        [
-            str(row.rank), f"#{row.trial}", f"{row.val_accuracy:.4f}", _human(row.n_params), _human(row.macs),
-            str(row.epochs), f"{row.duration_s:.0f}s" if row.duration_s is not None else "-",
-        ]
-        for row in rows
-    ]
-    return format_table(table)
-
-
-def format_table(table: list[list[str]]) -> str:
-    """Left-aligned columns separated by two spaces, a rule under the header."""
-    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in table]
-    lines.insert(1, "  ".join("-" * width for width in widths))
-    return "\n".join(lines)
-
-
-def _human(number: int | None) -> str:
-    if number is None:
-        return "-"
-    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if number >= size:
-            return f"{number / size:.2f}{unit}"
-    return str(number)

@@ -11,24 +11,31 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import optuna
-from mlflow.exceptions import MlflowException
 
-from search.errors import PromotionRefused
 from search import study as st
+from search.defaults import DEFAULT_ALIAS, DEFAULT_MODEL_NAME
+from search.errors import PromotionRefused
 from search.selection._serving_model import ServingModel, serving_model
 from search.selection._test_score import TestScore, recorded_test_score
-from search.tracking import REGISTERED_TAG
+from search.tracking import (
+    REGISTERED_TAG,
+    SCORED_MODEL_TAG,
+    TTA_IN_MODEL_TAG,
+    VERSION_FINGERPRINT_TAG,
+    VERSION_KIND_TAG,
+    VERSION_MEMBERS_TAG,
+    VERSION_STUDY_TAG,
+    VERSION_TEST_ACCURACY_TAG,
+    VERSION_TEST_MACRO_F1_TAG,
+    VERSION_TRIAL_TAG,
+    VERSION_TTA_TAG,
+    VERSION_VAL_ACCURACY_TAG,
+)
 
 if TYPE_CHECKING:
     from search.tracking import StudyTracker
 
-DEFAULT_MODEL_NAME = "fer-emotion"
-DEFAULT_ALIAS = "champion"
-TTA_IN_MODEL_TAG = "tta_in_model"
-"""Version tag: "true" when the registered model applies its ``tta`` itself (see ``search.selection._serving_model``)."""
-SCORED_MODEL_TAG = "scored_model"
-"""Version tag: the URI of the model the test score is about, without TTA inside."""
-
+MODEL_DESCRIPTION = "Facial-emotion classifier promoted by fer-search."
 
 
 @dataclass(frozen=True)
@@ -65,24 +72,19 @@ def promote_study(
     scored = ServingModel(model_uri, model_id, run_id, tta_in_model=False)
     registered = serving_model(study, tracker, score, scored)
     tags = {
-        "study": study.study_name, "trial": str(trial.number), "data_fingerprint": fingerprint,
-        "val_accuracy": f"{_val_accuracy(study, score, trial):.6f}", "test_accuracy": f"{score.accuracy:.6f}",
-        "test_macro_f1": f"{score.macro_f1:.6f}", "kind": score.kind, "tta": score.tta,
+        VERSION_STUDY_TAG: study.study_name, VERSION_TRIAL_TAG: str(trial.number),
+        VERSION_FINGERPRINT_TAG: fingerprint, VERSION_VAL_ACCURACY_TAG: f"{_val_accuracy(study, score, trial):.6f}",
+        VERSION_TEST_ACCURACY_TAG: f"{score.accuracy:.6f}", VERSION_TEST_MACRO_F1_TAG: f"{score.macro_f1:.6f}",
+        VERSION_KIND_TAG: score.kind, VERSION_TTA_TAG: score.tta,
         TTA_IN_MODEL_TAG: str(registered.tta_in_model).lower(), SCORED_MODEL_TAG: model_uri,
-        "members": ",".join(map(str, score.members or (trial.number,))),
+        VERSION_MEMBERS_TAG: ",".join(map(str, score.members or (trial.number,))),
     }
-    client = tracker.client
-    try:
-        client.create_registered_model(name, description="Facial-emotion classifier promoted by fer-search.")
-    except MlflowException as error:
-        if "RESOURCE_ALREADY_EXISTS" not in str(error.error_code):
-            raise
-    version = client.create_model_version(name, source=registered.model_uri, run_id=registered.run_id, tags=tags,
-                                          model_id=registered.model_id)
-    client.set_registered_model_alias(name, alias, version.version)
+    version = tracker.register_model_version(name, source=registered.model_uri, run_id=registered.run_id,
+                                             model_id=registered.model_id, tags=tags, alias=alias,
+                                             description=MODEL_DESCRIPTION)
     if registered.run_id:  # keep-top-K never deletes a registered model
         tracker.set_tags(registered.run_id, {REGISTERED_TAG: "true"})
-    return Promotion(name=name, version=str(version.version), alias=alias, uri=f"models:/{name}@{alias}",
+    return Promotion(name=name, version=version, alias=alias, uri=f"models:/{name}@{alias}",
                      test_accuracy=score.accuracy)
 
 
@@ -109,15 +111,14 @@ def _model_origin(tracker: StudyTracker, model_uri: str, score: TestScore,
 def _refuse_if_champion_better(
     tracker: StudyTracker, name: str, alias: str, fingerprint: str, accuracy: float, force: bool
 ) -> None:
-    try:
-        current = tracker.client.get_model_version_by_alias(name, alias)
-    except MlflowException:
+    current = tracker.model_version_by_alias(name, alias)
+    if current is None:
         return  # no such model or alias yet
-    same_data = current.tags.get("data_fingerprint") == fingerprint
-    current_accuracy = float(current.tags.get("test_accuracy", "nan"))
+    same_data = current.tags.get(VERSION_FINGERPRINT_TAG) == fingerprint
+    current_accuracy = float(current.tags.get(VERSION_TEST_ACCURACY_TAG, "nan"))
     if same_data and current_accuracy > accuracy and not force:
         raise PromotionRefused(
-            f"{name}@{alias} is version {current.version} (study {current.tags.get('study')!r}) with test "
+            f"{name}@{alias} is version {current.version} (study {current.tags.get(VERSION_STUDY_TAG)!r}) with test "
             f"accuracy {current_accuracy:.4f} on the same data, higher than this study's {accuracy:.4f}; "
             "pass --force to promote anyway."
         )

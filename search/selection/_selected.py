@@ -16,6 +16,7 @@ import optuna
 from fer_core.errors import ConfigError
 from fer_core.evaluate import TTA_MODES
 from search.study import SELECTED_ATTR
+from search.tracking import SELECTED_KIND_TAG, SELECTED_MEMBERS_TAG, SELECTED_MODEL_URI_TAG, SELECTED_TTA_TAG
 
 if TYPE_CHECKING:
     from search.tracking import StudyTracker
@@ -96,20 +97,9 @@ def recorded_selection(study: optuna.Study) -> Selection | None:
 def record_selection(study: optuna.Study, selection: Selection, tracker: StudyTracker, parent_run_id: str) -> None:
     """Stores ``selection`` on the study and on its parent MLflow run (tags and metrics)."""
     tracker.set_tags(parent_run_id, {
-        "fer.selected_kind": selection.kind, "fer.selected_members": ",".join(map(str, selection.members)),
-        "fer.selected_tta": selection.tta, "fer.selected_model_uri": selection.model_uri,
+        SELECTED_KIND_TAG: selection.kind, SELECTED_MEMBERS_TAG: ",".join(map(str, selection.members)),
+        SELECTED_TTA_TAG: selection.tta, SELECTED_MODEL_URI_TAG: selection.model_uri,
     })
     tracker.log_metrics(parent_run_id, {"selected_val_accuracy": selection.val_accuracy,
                                         "selected_val_accuracy_tta": selection.val_accuracy_tta})
     study.set_user_attr(SELECTED_ATTR, selection.to_attr())
-
-
-def format_selection(study: optuna.Study) -> str | None:
-    """One line about the recorded selection for ``best``, or None without one."""
-    selection = recorded_selection(study)
-    if selection is None:
-        return None
-    tta = (f", {selection.tta} TTA {selection.val_accuracy_tta:.4f} (gain {selection.tta_gain:+.4f})"
-           if selection.tta != "none" else "")
-    return (f"Selected (stage 2): {selection.describe()}: validation accuracy {selection.val_accuracy:.4f}{tta}; "
-            f"{selection.model_uri}")

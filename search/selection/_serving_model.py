@@ -14,17 +14,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from search import study as st
-from search.selection._test_score import load_model_uri
+from search.tracking import SERVING_MODEL_ID_TAG, load_keras_model
 
 if TYPE_CHECKING:
     import optuna
 
     from search.selection._test_score import TestScore
     from search.tracking import StudyTracker
-
-"""Study attribute: the scored model's URI and TTA mode, and the logged model that applies that TTA."""
-SERVING_MODEL_ID_TAG = "fer.serving_model_id"
-"""Run tag: the id of the model with TTA inside logged on that run."""
 
 
 @dataclass(frozen=True)
@@ -55,7 +51,7 @@ def serving_model(study: optuna.Study, tracker: StudyTracker, score: TestScore, 
     from fer_core.evaluate import with_tta
 
     run_id = scored.run_id or study.user_attrs[st.PARENT_RUN_ATTR]
-    model = with_tta(load_model_uri(scored.model_uri), score.tta)
+    model = with_tta(load_keras_model(scored.model_uri), score.tta)
     logged = tracker.log_keras_model(run_id, model, name=f"model_tta_{score.tta}", id_tag=SERVING_MODEL_ID_TAG)
     study.set_user_attr(st.SERVING_MODEL_ATTR, {"source": scored.model_uri, "tta": score.tta, "run_id": run_id,
                                              "model_uri": logged.model_uri, "model_id": logged.model_id})

@@ -7,15 +7,23 @@ recorded as a re-score on the study's parent run.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import optuna
 
-from search.errors import AlreadyScoredError
-from search.errors import NotFoundError
 from search import study as st
+from search.errors import AlreadyScoredError, NotFoundError
 from search.selection._leaderboard import select_best
+from search.tracking import (
+    TEST_KIND_TAG,
+    TEST_RESCORED_TAG,
+    TEST_SCORES_TAG,
+    TEST_TRIAL_TAG,
+    confusion_artifact,
+    load_keras_model,
+    score_artifact,
+)
 
 if TYPE_CHECKING:
     from search.study import StudyData
@@ -97,24 +105,24 @@ def score_selected_model(
     n_scores = 1 if previous is None else previous.n_scores + 1
     score = TestScore(
         accuracy=float(result.accuracy), macro_f1=float(result.macro_f1),
-        n_scores=n_scores, scored_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), **subject,
+        n_scores=n_scores, scored_at=datetime.now(UTC).isoformat(timespec="seconds"), **subject,
     )
     tracker.log_metrics(parent_run_id, {"test_accuracy": score.accuracy, "test_macro_f1": score.macro_f1},
                         step=n_scores)
     tracker.set_tags(parent_run_id, {
-        "fer.test_trial": score.trial, "fer.test_scores": n_scores, "fer.test_kind": score.kind,
-        "fer.test_rescored": "true" if n_scores > 1 else "false",
+        TEST_TRIAL_TAG: score.trial, TEST_SCORES_TAG: n_scores, TEST_KIND_TAG: score.kind,
+        TEST_RESCORED_TAG: "true" if n_scores > 1 else "false",
     })
-    tracker.log_dict(parent_run_id, result.to_dict(), f"test/score_{n_scores}.json")
+    tracker.log_dict(parent_run_id, result.to_dict(), score_artifact(n_scores))
     tracker.log_figure(parent_run_id, result.confusion_figure(title=f"Test confusion ({score.describe()})"),
-                       f"test/confusion_{n_scores}.html")
+                       confusion_artifact(n_scores))
     # Last: the record that the split was used.
     study.set_user_attr(st.TEST_SCORE_ATTR, {**score.__dict__, "members": list(score.members)})
     return score
 
 
 def load_trial_model(trial: optuna.trial.FrozenTrial) -> Any:
-    """Loads the model a trial logged (safe mode)."""
+    """Loads the model a trial logged (``load_keras_model``: safe mode, uncompiled)."""
     uri = trial.user_attrs.get(st.MODEL_URI_ATTR)
     if uri is None:
         raise NotFoundError(f"Trial #{trial.number} has no logged model (was it outside --keep-top?).")
@@ -122,7 +130,5 @@ def load_trial_model(trial: optuna.trial.FrozenTrial) -> Any:
 
 
 def load_model_uri(uri: str) -> Any:
-    """Loads an MLflow Keras model (a trial's, a refit's or an ensemble) in safe mode."""
-    import mlflow
-
-    return mlflow.keras.load_model(uri, load_model_kwargs={"safe_mode": True})
+    """Loads an MLflow Keras model (a trial's, a refit's or an ensemble): ``search.tracking.load_keras_model``."""
+    return load_keras_model(uri)

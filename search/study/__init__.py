@@ -1,94 +1,96 @@
-"""The study: its storage, lock and queue, settings, samplers and pruners, data, candidates, the trial executor, recovery, workers and progress.
+"""The study: its storage, lock and queue, settings, samplers and pruners, data, candidates, the trial
+executor, recovery, workers and progress.
 
-Everything one worker needs to run trials of a shared Optuna study and record each in MLflow. Below it: ``search.tracking`` (MLflow) only.
+Everything one worker needs to run trials of a shared Optuna study and record each in MLflow. Below it:
+``search.tracking`` (MLflow) only.
 """
 
 from __future__ import annotations
 
 from search.study._attrs import (
-    SETTINGS_ATTR,
-    FINGERPRINT_ATTR,
-    DEFINITION_ATTR,
-    SPACE_ATTR,
-    PARENT_RUN_ATTR,
-    EXPERIMENT_ATTR,
-    TEST_SCORE_ATTR,
-    SELECTED_ATTR,
-    SERVING_MODEL_ATTR,
-    RUN_ID_ATTR,
-    WORKER_ATTR,
-    REASON_ATTR,
-    RETRY_OF_ATTR,
     CANDIDATE_ATTR,
-    MODEL_URI_ATTR,
-    MODEL_ID_ATTR,
-    N_PARAMS_ATTR,
-    MACS_ATTR,
-    QUEUE_WAIT_ATTR,
-    KT_TRIAL_ATTR,
+    DEFINITION_ATTR,
+    EXPERIMENT_ATTR,
+    FINGERPRINT_ATTR,
+    INTERRUPTED,
+    KT_CONTINUES_ATTR,
     KT_EPOCHS_ATTR,
     KT_INITIAL_EPOCH_ATTR,
-    KT_CONTINUES_ATTR,
-    INTERRUPTED,
+    KT_TRIAL_ATTR,
+    MACS_ATTR,
+    MODEL_ID_ATTR,
+    MODEL_URI_ATTR,
+    N_PARAMS_ATTR,
+    PARENT_RUN_ATTR,
+    QUEUE_WAIT_ATTR,
+    REASON_ATTR,
+    RETRY_OF_ATTR,
+    RUN_ID_ATTR,
+    SELECTED_ATTR,
+    SERVING_MODEL_ATTR,
+    SETTINGS_ATTR,
+    SPACE_ATTR,
+    TEST_SCORE_ATTR,
+    WORKER_ATTR,
 )
-from search.study._storage import DEFAULT_HEARTBEAT_S, open_storage, first_line
-from search.study._trials import (
-    STATE_NAMES,
-    is_interrupted,
-    is_counted,
-    n_counted,
-    n_running,
-    has_complete,
-    state_counts,
-    ranking_key,
-    completed_trials,
+from search.study._candidates import (
+    CandidateSource,
+    FixedCandidate,
+    ResolvedCandidate,
+    fixed_candidate_for_preset,
+    resolve_candidate,
 )
-from search.study._queue import ensure_slots, claim_queued_trial, claim_trial
-from search.study._workers import (
-    WORKER_ENV,
-    WORKER_HOST_ENV,
-    plan_worker_envs,
-    visible_gpu_ids,
-    without_workers_flag,
-    run_workers,
-    worker_label,
-)
+from search.study._context import open_scored_context
+from search.study._data import DEMO_IMAGES_PER_CLASS, StudyData, load_study_data
+from search.study._epochs import EPOCH_METRICS, epoch_metrics, release_memory
+from search.study._heartbeat import Heartbeat
+from search.study._lock import study_lock
+from search.study._progress import StatusLine, StudyProgress
+from search.study._queue import claim_queued_trial, claim_trial, ensure_slots
 from search.study._recovery import (
     Recovery,
-    recover,
-    worker_id,
     fail_dead_trials,
+    recover,
     requeue_interrupted,
     run_is_orphaned,
+    worker_id,
 )
-from search.study._samplers import SamplerFactory, PrunerFactory, SAMPLERS, PRUNERS, make_sampler, make_pruner
+from search.study._samplers import PRUNERS, SAMPLERS, PrunerFactory, SamplerFactory, make_pruner, make_sampler
 from search.study._settings import (
-    STUDY_NAME_RULE,
-    SPLIT_METHODS,
-    ENGINES,
-    KERAS_TUNER,
-    TUNERS,
     DEFAULT_DATA_PATH,
     DEMO_DATA,
+    ENGINES,
+    KERAS_TUNER,
+    SPLIT_METHODS,
+    STUDY_NAME_RULE,
+    TUNERS,
     StudySettings,
     default_data,
     default_study_name,
 )
-from search.study._study import open_study, check_compatible, latest_study_name, load_existing_study
-from search.study._lock import study_lock
-from search.study._heartbeat import Heartbeat
-from search.study._data import DEMO_IMAGES_PER_CLASS, StudyData, load_study_data
-from search.study._context import open_scored_context
-from search.study._candidates import (
-    CandidateSource,
-    FixedCandidate,
-    fixed_candidate_for_preset,
-    ResolvedCandidate,
-    resolve_candidate,
+from search.study._storage import DEFAULT_HEARTBEAT_S, first_line, open_storage
+from search.study._study import check_compatible, latest_study_name, load_existing_study, open_study
+from search.study._trial import NO_PLAN, BestSoFar, CandidateRejected, TrialExecutor, TrialOutcome, TrialPlan
+from search.study._trials import (
+    STATE_NAMES,
+    completed_trials,
+    has_complete,
+    is_counted,
+    is_interrupted,
+    n_counted,
+    n_running,
+    ranking_key,
+    state_counts,
 )
-from search.study._epochs import EPOCH_METRICS, epoch_metrics, release_memory
-from search.study._progress import StatusLine, StudyProgress
-from search.study._trial import CandidateRejected, TrialOutcome, TrialPlan, NO_PLAN, TrialExecutor, BestSoFar
+from search.study._workers import (
+    WORKER_ENV,
+    WORKER_HOST_ENV,
+    plan_worker_envs,
+    run_workers,
+    visible_gpu_ids,
+    without_workers_flag,
+    worker_label,
+)
 
 __all__ = [
     "BestSoFar",

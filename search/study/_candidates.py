@@ -16,9 +16,13 @@ if TYPE_CHECKING:
 class CandidateSource(Protocol):
     """A search space, or anything else that turns a trial's suggestions into a candidate dict."""
 
-    name: str
-    max_macs: float | None
-    source_text: str
+    # Read-only members (properties), so that frozen dataclasses such as spaces.SearchSpace match.
+    @property
+    def name(self) -> str: ...
+    @property
+    def max_macs(self) -> float | None: ...
+    @property
+    def source_text(self) -> str: ...
 
     def sample(self, suggester: Any) -> dict[str, Any]: ...
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from types import TracebackType
+from typing import Any
 
 import optuna
 
@@ -22,7 +23,8 @@ class Heartbeat:
     """
 
     def __init__(self, storage: optuna.storages.BaseStorage, trial_id: int) -> None:
-        self._storage = storage
+        # Any: record_heartbeat belongs to the storages with a heartbeat (RDBStorage), not to BaseStorage.
+        self._storage: Any = storage
         self._trial_id = trial_id
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None

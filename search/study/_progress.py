@@ -70,7 +70,8 @@ class StudyProgress:
             self.n_done += 1
         if state == "complete" and value is not None and (self.best is None or value > self.best[1]):
             self.best = (number, value)
-        result = f"{state}" + (f" val_acc={value:.4f}" if value is not None else "") + (f" ({detail})" if detail else "")
+        result = (f"{state}" + (f" val_acc={value:.4f}" if value is not None else "")
+                  + (f" ({detail})" if detail else ""))
         self._line.write(f"{self._head()} | trial #{number} {result}", final=True)
 
     def message(self, text: str) -> None:

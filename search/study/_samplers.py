@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import optuna
+
 from search.errors import SamplerUnavailable
 
 SamplerFactory = Callable[[int], optuna.samplers.BaseSampler]
@@ -49,7 +50,7 @@ def _hyperband(max_epochs: int | None) -> optuna.pruners.BasePruner:
     # Without --epochs the maximum resource is learnt from the first finished trial ("auto").
     # reduction_factor 4 rather than Optuna's default 3: with the tens of trials a CPU study affords,
     # Hyperband's least aggressive brackets dominate the cost; 4 gives fewer brackets (2 for 4-15 epochs). In
-    # offline replays of 20-trial studies (bench/pruning_schedules.py) 3 spent 47-54 % of the unpruned epochs
+    # offline replays of 20-trial studies (bench/research/pruning_schedules.py) 3 spent 47-54 % of the unpruned epochs
     # against 34-44 % for 4. Factor 6 met the benchmark's targets more often on the two studies it was picked
     # from, but on a fresh seed in none of 50 bracket draws (4: 10 %), so 4 stays (README, Benchmarks).
     return optuna.pruners.HyperbandPruner(
@@ -79,7 +80,7 @@ def make_pruner(name: str, max_epochs: int | None) -> optuna.pruners.BasePruner:
     return PRUNERS[_known(name, PRUNERS, "pruner")](max_epochs)
 
 
-def _known(name: str, table: dict[str, object], what: str) -> str:
+def _known(name: str, table: Mapping[str, object], what: str) -> str:
     if name not in table:
         raise ValueError(f"Unknown {what} {name!r}; choose one of: {', '.join(table)}")
     return name

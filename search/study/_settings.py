@@ -8,16 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from search.defaults import ENGINES, TUNERS
 from search.errors import SettingsError
 from search.study._samplers import PRUNERS, SAMPLERS
+from search.tracking import ENGINE_TAG, TUNER_TAG
 
 STUDY_NAME_RULE = re.compile(r"[A-Za-z0-9._-]{1,200}")
 SPLIT_METHODS = ("official", "random")
-ENGINES = ("optuna", "keras-tuner")
-"""Search engines: Optuna samplers and pruners, or a Keras Tuner oracle proposing the trials."""
 KERAS_TUNER = "keras-tuner"
-TUNERS = ("hyperband", "bayesian", "random")
-"""Keras Tuner oracles (``--tuner``) of the keras-tuner engine."""
 DEFAULT_DATA_PATH = Path("data") / "fer2013.csv"
 DEMO_DATA = "demo"
 
@@ -90,9 +88,9 @@ class StudySettings:
 
     def engine_tags(self) -> dict[str, str]:
         """MLflow tags naming the search engine (and the Keras Tuner oracle) on the study's runs."""
-        tags = {"fer.engine": self.engine}
+        tags = {ENGINE_TAG: self.engine}
         if self.engine == KERAS_TUNER:
-            tags["fer.tuner"] = self.tuner
+            tags[TUNER_TAG] = self.tuner
         return tags
 
     def to_dict(self) -> dict[str, Any]:

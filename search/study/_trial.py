@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING, Any
 import optuna
 from optuna.trial import TrialState as OptunaState
 
+from search.signals import stops_deferred
 from search.study import _attrs as st
 from search.study._candidates import CandidateSource, resolve_candidate
 from search.study._epochs import epoch_metrics, release_memory
 from search.study._heartbeat import Heartbeat
 from search.study._recovery import worker_id
 from search.study._trials import completed_trials, ranking_key
-from search.signals import stops_deferred
-from search.tracking import MODEL_DELETED_TAG, REGISTERED_TAG, StudyTracker, TrialState
+from search.tracking import ERROR_ARTIFACT, MODEL_DELETED_TAG, REGISTERED_TAG, StudyTracker, TrialState
 
 if TYPE_CHECKING:
     from search.study._data import StudyData
@@ -258,7 +258,7 @@ class TrialExecutor:
         if run_id is None:
             return
         try:
-            self.tracker.log_text(run_id, traceback.format_exc(), "error.txt")
+            self.tracker.log_text(run_id, traceback.format_exc(), ERROR_ARTIFACT)
         except Exception:  # noqa: BLE001 - best effort: the reason is recorded on the trial anyway
             pass
 
@@ -278,11 +278,11 @@ class TrialExecutor:
         for trial in with_models[self.keep_top:]:
             if trial.number in protected:
                 continue
-            run = self.tracker.client.get_run(trial.user_attrs[st.RUN_ID_ATTR])
-            tags = run.data.tags
+            run_id = trial.user_attrs[st.RUN_ID_ATTR]
+            tags = self.tracker.run_tags(run_id)
             if tags.get(MODEL_DELETED_TAG) == "true" or tags.get(REGISTERED_TAG) == "true":
                 continue
-            self.tracker.set_tags(run.info.run_id, {MODEL_DELETED_TAG: "true"})
+            self.tracker.set_tags(run_id, {MODEL_DELETED_TAG: "true"})
             self.tracker.delete_logged_model(trial.user_attrs[st.MODEL_ID_ATTR])
 
 

@@ -12,7 +12,8 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from types import FrameType
 
 WORKER_ENV = "FER_SEARCH_WORKER"
 WORKER_HOST_ENV = "FER_SEARCH_WORKER_HOST"
@@ -61,18 +62,24 @@ def without_workers_flag(argv: Sequence[str]) -> list[str]:
     return result
 
 
-def run_workers(argv: Sequence[str], n_workers: int) -> int:
+def run_workers(argv: Sequence[str], n_workers: int, *, on_start: Callable[[list[int]], None] | None = None) -> int:
     """Starts ``n_workers`` workers running ``python -m search <argv>``; returns an exit status.
 
+    ``on_start`` is given the workers' process ids once they are all started (the CLI tells the user).
     0 when every worker ended normally, 130 when one was interrupted, 1 otherwise.
     """
     plans = plan_worker_envs(n_workers, visible_gpu_ids(), os.cpu_count() or 1)
     command = [sys.executable, "-m", "search", *without_workers_flag(argv), "--workers", "1"]
     processes = [subprocess.Popen(command, env={**os.environ, **plan}) for plan in plans]
-    forward = lambda signum, frame: [p.send_signal(signum) for p in processes if p.poll() is None]  # noqa: E731
+
+    def forward(signum: int, frame: FrameType | None) -> None:
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signum)
+
     previous = signal.signal(signal.SIGTERM, forward)
-    print(f"Started {n_workers} workers on one study (pids {', '.join(str(p.pid) for p in processes)}).",
-          file=sys.stderr)
+    if on_start is not None:
+        on_start([process.pid for process in processes])
     try:
         codes = [process.wait() for process in processes]
     except KeyboardInterrupt:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import unquote, urlparse
 
 import mlflow
@@ -23,25 +23,27 @@ from mlflow.entities import LoggedModel as MlflowLoggedModel
 from mlflow.entities import Metric, Param, RunStatus, RunTag
 from mlflow.exceptions import MlflowException
 
+from search import paths as _paths
 from search.errors import TrackingError
 from search.redaction import redact_text, redact_url
-from search import paths as _paths
 from search.signals import stops_deferred
+from search.tracking._artifacts import read_run_text
+from search.tracking._keys import (
+    MODEL_ARTIFACT,
+    MODEL_ID_TAG,
+    PARENT_TAG,
+    REASON_TAG,
+    ROLE_TAG,
+    STATE_TAG,
+    STUDY_ROLE,
+    STUDY_TAG,
+    TRIAL_ROLE,
+    TRIAL_TAG,
+)
+from search.tracking._registry import register_version, version_by_alias
 
 if TYPE_CHECKING:
     import keras
-
-ROLE_TAG = "fer.role"
-STUDY_TAG = "fer.study"
-TRIAL_TAG = "fer.trial_number"
-STATE_TAG = "fer.state"
-REASON_TAG = "fer.reason"
-MODEL_ID_TAG = "fer.model_id"
-MODEL_DELETED_TAG = "fer.model_deleted"
-REGISTERED_TAG = "fer.registered"
-PARENT_TAG = "mlflow.parentRunId"
-MODEL_ARTIFACT = "model"
-
 
 
 class TrialState(str, Enum):
@@ -84,12 +86,15 @@ class StudyTracker:
         if self.tracking_uri.startswith("sqlite:///"):
             _paths.ensure_local_store()
         mlflow.set_tracking_uri(self.tracking_uri)
-        self.client = _StopSafeClient(MlflowClient(self.tracking_uri))
+        # A proxy with MlflowClient's interface (every call completes before a stop acts).
+        self.client = cast(MlflowClient, _StopSafeClient(MlflowClient(self.tracking_uri)))
         try:
             self.experiment_id = self._ensure_experiment()
         except MlflowException as error:
             reason = redact_text(str(error).splitlines()[0], self.tracking_uri)
-            raise TrackingError(f"Cannot use the MLflow tracking store {redact_url(self.tracking_uri)}: {reason}") from None
+            raise TrackingError(
+                f"Cannot use the MLflow tracking store {redact_url(self.tracking_uri)}: {reason}"
+            ) from None
 
     def _ensure_experiment(self) -> str:
         experiment = self.client.get_experiment_by_name(self.study_name)
@@ -112,7 +117,7 @@ class StudyTracker:
         """The study's parent run, if one was opened before."""
         runs = self.client.search_runs(
             [self.experiment_id],
-            filter_string=f"tags.`{ROLE_TAG}` = 'study' and tags.`{STUDY_TAG}` = '{self.study_name}'",
+            filter_string=f"tags.`{ROLE_TAG}` = '{STUDY_ROLE}' and tags.`{STUDY_TAG}` = '{self.study_name}'",
             max_results=1,
         )
         return runs[0].info.run_id if runs else None
@@ -126,27 +131,47 @@ class StudyTracker:
         run = self.client.create_run(
             self.experiment_id,
             run_name=self.study_name,
-            tags={ROLE_TAG: "study", STUDY_TAG: self.study_name},
+            tags={ROLE_TAG: STUDY_ROLE, STUDY_TAG: self.study_name},
         )
         return run.info.run_id, True
 
     def close_run(self, run_id: str, status: str = "FINISHED") -> None:
         self.client.set_terminated(run_id, status=status)
 
-    # --- trial runs -------------------------------------------------------------------------------
-    def start_trial_run(self, parent_run_id: str, trial_number: int) -> str:
+    def reopen_run(self, run_id: str) -> None:
+        """Sets an ended run RUNNING again (a resumed refit continues its own run)."""
+        self.client.update_run(run_id, status="RUNNING")
+
+    # --- nested runs ------------------------------------------------------------------------------
+    def start_nested_run(self, parent_run_id: str, role: str, run_name: str,
+                         tags: Mapping[str, str] | None = None) -> str:
+        """Opens a run nested under the study's parent run, tagged with its ``role``, the study and ``tags``."""
         run = self.client.create_run(
             self.experiment_id,
-            run_name=f"trial-{trial_number:04d}",
-            tags={
-                PARENT_TAG: parent_run_id,
-                ROLE_TAG: "trial",
-                STUDY_TAG: self.study_name,
-                TRIAL_TAG: str(trial_number),
-                STATE_TAG: "running",
-            },
+            run_name=run_name,
+            tags={PARENT_TAG: parent_run_id, ROLE_TAG: role, STUDY_TAG: self.study_name, **(tags or {})},
         )
         return run.info.run_id
+
+    def nested_runs(self, parent_run_id: str, role: str, *, tags: Mapping[str, str] | None = None,
+                    running_only: bool = False, max_results: int | None = None) -> list[Any]:
+        """The runs nested under the parent run with ``role`` and every tag in ``tags`` (optionally RUNNING only).
+
+        ``max_results``: MLflow's default (1000) when None.
+        """
+        conditions = [f"tags.`{PARENT_TAG}` = '{parent_run_id}'", f"tags.`{ROLE_TAG}` = '{role}'"]
+        conditions += [f"tags.`{key}` = '{value}'" for key, value in (tags or {}).items()]
+        if running_only:
+            conditions.append("attributes.status = 'RUNNING'")
+        filter_string = " and ".join(conditions)
+        if max_results is None:
+            return self.client.search_runs([self.experiment_id], filter_string=filter_string)
+        return self.client.search_runs([self.experiment_id], filter_string=filter_string, max_results=max_results)
+
+    # --- trial runs -------------------------------------------------------------------------------
+    def start_trial_run(self, parent_run_id: str, trial_number: int) -> str:
+        return self.start_nested_run(parent_run_id, TRIAL_ROLE, f"trial-{trial_number:04d}",
+                                     {TRIAL_TAG: str(trial_number), STATE_TAG: "running"})
 
     def finish_trial_run(self, run_id: str, state: TrialState, reason: str | None = None) -> None:
         """Records the final state (and reason) and terminates the run."""
@@ -158,11 +183,7 @@ class StudyTracker:
 
     def trial_runs(self, parent_run_id: str) -> list[Any]:
         """Every nested trial run of the study (all states); refit and ensemble runs are not trial runs."""
-        return self.client.search_runs(
-            [self.experiment_id],
-            filter_string=f"tags.`{PARENT_TAG}` = '{parent_run_id}' and tags.`{ROLE_TAG}` = 'trial'",
-            max_results=50_000,
-        )
+        return self.nested_runs(parent_run_id, TRIAL_ROLE, max_results=50_000)
 
     def close_stale_trial_runs(self, parent_run_id: str, is_stale: Callable[[int], bool]) -> int:
         """Ends as KILLED every trial run still RUNNING whose trial ``is_stale`` (by trial number)."""
@@ -173,6 +194,26 @@ class StudyTracker:
                 self.finish_trial_run(run.info.run_id, TrialState.INTERRUPTED, "the process running it died")
                 n_closed += 1
         return n_closed
+
+    # --- reading runs -----------------------------------------------------------------------------
+    def run_tags(self, run_id: str) -> dict[str, str]:
+        """The run's tags (MlflowException when there is no such run)."""
+        return dict(self.client.get_run(run_id).data.tags)
+
+    def run_params(self, run_id: str) -> dict[str, str] | None:
+        """The run's parameters; None when the run cannot be read (no such run)."""
+        try:
+            return dict(self.client.get_run(run_id).data.params)
+        except MlflowException:
+            return None
+
+    def metric_steps(self, run_id: str, key: str) -> set[int]:
+        """The steps at which metric ``key`` was logged on the run."""
+        return {metric.step for metric in self.client.get_metric_history(run_id, key)}
+
+    def read_text(self, run_id: str, artifact_path: str) -> str | None:
+        """The text of a small artifact of the run, or None when it has none (see ``read_run_text``)."""
+        return read_run_text(self.client, run_id, artifact_path)
 
     # --- logging helpers --------------------------------------------------------------------------
     def log_params(self, run_id: str, params: Mapping[str, Any]) -> None:
@@ -242,6 +283,18 @@ class StudyTracker:
         local_dir = _local_path(model.artifact_location)
         if local_dir is not None and local_dir.exists():
             shutil.rmtree(local_dir.parent if local_dir.name == "artifacts" else local_dir, ignore_errors=True)
+
+
+    # --- registry ---------------------------------------------------------------------------------
+    def register_model_version(self, name: str, *, source: str, run_id: str | None, model_id: str | None,
+                               tags: Mapping[str, str], alias: str, description: str) -> str:
+        """Registers ``source`` as a new version of ``name`` and points ``alias`` at it; returns the version."""
+        return register_version(self.client, name, source=source, run_id=run_id, model_id=model_id,
+                                tags=tags, alias=alias, description=description)
+
+    def model_version_by_alias(self, name: str, alias: str) -> Any | None:
+        """The ModelVersion ``name@alias`` points at; None when there is no such model or alias."""
+        return version_by_alias(self.client, name, alias)
 
 
 class _StopSafeClient:

@@ -15,19 +15,17 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fer_core.errors import FerError
+from search.defaults import DEFAULT_HOST, DEFAULT_PORT
 from search.errors import UiError
 from search.signals import sigterm_as_keyboard_interrupt
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 5000
 READY_TIMEOUT_S = 180.0
 STOP_GRACE_S = 10.0
 _SQLITE_PREFIX = "sqlite:///"
@@ -193,18 +191,25 @@ def _wait_group_gone(process: subprocess.Popen[Any], timeout_s: float) -> bool:
     return False
 
 
-def serve_ui(settings: UiSettings) -> int:
-    """Runs the UI until Ctrl-C or SIGTERM; returns 0 when stopped so, else the server's own exit status."""
+def serve_ui(settings: UiSettings, *, on_ready: Callable[[], None] | None = None,
+             on_stop: Callable[[], None] | None = None) -> int:
+    """Runs the UI until Ctrl-C or SIGTERM; returns 0 when stopped so, else the server's own exit status.
+
+    ``on_ready`` is called once the server answers, ``on_stop`` when Ctrl-C or SIGTERM stops it (the CLI
+    tells the user).
+    """
     check_can_start(settings)
     with sigterm_as_keyboard_interrupt():
         process = None
         try:
             process = start_server(settings)
             wait_until_ready(process, settings.url)
-            print(f"MLflow UI: {settings.url}  (store {settings.tracking_uri}; Ctrl-C to stop)", flush=True)
+            if on_ready is not None:
+                on_ready()
             return process.wait()
         except KeyboardInterrupt:
-            print("Stopping the MLflow UI.", file=sys.stderr)
+            if on_stop is not None:
+                on_stop()
             return 0
         finally:
             with _stop_signals_ignored():  # a second Ctrl-C must not leave the server running

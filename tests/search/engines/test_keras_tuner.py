@@ -17,7 +17,7 @@ from mlflow import MlflowClient
 
 from search import main
 from search.study import KT_CONTINUES_ATTR, KT_INITIAL_EPOCH_ATTR, KT_TRIAL_ATTR
-from search.engines import project_dir
+from search.paths import keras_tuner_dir
 from search.paths import default_study_storage, default_tracking_uri
 from search.study import StudyProgress
 
@@ -50,7 +50,7 @@ def _counted(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
 
 
 def _oracle_state(study_name: str) -> dict:
-    return json.loads((project_dir(study_name) / "oracle.json").read_text())
+    return json.loads((keras_tuner_dir(study_name) / "oracle.json").read_text())
 
 
 def _steps(client: MlflowClient, trial: optuna.trial.FrozenTrial) -> list[int]:
@@ -119,7 +119,7 @@ def test_hyperband_continues_the_best_trial_from_its_saved_weights(kt_workdir: P
     (trial,) = continued
     source = next(t for t in counted if t.user_attrs[KT_TRIAL_ATTR] == trial.user_attrs[KT_CONTINUES_ATTR])
     assert trial.params == source.params and trial.user_attrs["kt_epochs"] == 3
-    source_folder = project_dir("kt-hyperband") / f"trial_{source.user_attrs[KT_TRIAL_ATTR]}"
+    source_folder = keras_tuner_dir("kt-hyperband") / f"trial_{source.user_attrs[KT_TRIAL_ATTR]}"
     assert (source_folder / "checkpoint.weights.h5").is_file()
 
     client = MlflowClient(default_tracking_uri())
@@ -209,7 +209,7 @@ def test_a_dead_process_is_recovered_and_a_told_result_is_not_trained_again(
 
 def test_a_deleted_project_folder_is_refused(kt_workdir: Path, small_csv: Path, capsys) -> None:
     assert _run(small_csv, "kt-gone", "--tuner", "random", "--trials", "1", "--epochs", "1") == 0
-    shutil.rmtree(project_dir("kt-gone"))
+    shutil.rmtree(keras_tuner_dir("kt-gone"))
     assert _run(small_csv, "kt-gone", "--tuner", "random", "--trials", "2", "--epochs", "1") == 1
     assert "its project folder" in capsys.readouterr().err and len(_study("kt-gone").trials) == 1
 
@@ -248,8 +248,8 @@ def test_hyperband_needs_epochs_when_the_space_searches_them(kt_workdir: Path, s
 
 
 def test_the_keras_tuner_folder_lives_next_to_the_study_records(random_study: str, kt_workdir: Path) -> None:
-    assert project_dir(random_study) == kt_workdir / "mlruns" / "keras_tuner" / random_study
-    assert os.path.isfile(project_dir(random_study) / "oracle.json")
+    assert keras_tuner_dir(random_study) == kt_workdir / "mlruns" / "keras_tuner" / random_study
+    assert os.path.isfile(keras_tuner_dir(random_study) / "oracle.json")
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,9 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
+from search.cli import format_leaderboard
 from search.errors import NoCompletedTrialError
-from search.selection import format_leaderboard, leaderboard, select_best, state_counts
+from search.selection import leaderboard, select_best, state_counts
 
 
 def _study_with(*trials: tuple[float | None, int | None, TrialState, dict]) -> optuna.Study:

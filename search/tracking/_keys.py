@@ -1,0 +1,115 @@
+"""Every name fer-search writes to or reads from MLflow: run tags and their role values, parameters,
+artifact paths and model-version tags, each defined once.
+
+The values are the stored format: studies written by older code are read with them, so they never change.
+(Optuna attribute keys live in ``search.study._attrs``.)
+"""
+
+from __future__ import annotations
+
+# --- run tags: every run ---------------------------------------------------------------------------------
+PARENT_TAG = "mlflow.parentRunId"
+"""MLflow's own tag nesting a run under the study's parent run."""
+ROLE_TAG = "fer.role"
+"""What a run is: one of the ``*_ROLE`` values below."""
+STUDY_TAG = "fer.study"
+STATE_TAG = "fer.state"
+"""``running``, then the final state (``complete``, ``pruned``, ``failed``, ``interrupted``)."""
+REASON_TAG = "fer.reason"
+
+STUDY_ROLE = "study"
+TRIAL_ROLE = "trial"
+REFIT_ROLE = "refit"
+ENSEMBLE_ROLE = "ensemble"
+
+# --- the study's parent run ------------------------------------------------------------------------------
+ENGINE_TAG = "fer.engine"
+TUNER_TAG = "fer.tuner"
+"""The Keras Tuner oracle (set only with ``--engine keras-tuner``)."""
+N_TRIALS_REQUESTED_TAG = "fer.n_trials_requested"
+TEST_TRIAL_TAG = "fer.test_trial"
+TEST_SCORES_TAG = "fer.test_scores"
+TEST_KIND_TAG = "fer.test_kind"
+TEST_RESCORED_TAG = "fer.test_rescored"
+SELECTED_KIND_TAG = "fer.selected_kind"
+SELECTED_MEMBERS_TAG = "fer.selected_members"
+SELECTED_TTA_TAG = "fer.selected_tta"
+SELECTED_MODEL_URI_TAG = "fer.selected_model_uri"
+
+
+def state_count_tag(state: str) -> str:
+    """The parent-run tag counting the study's trials in ``state`` (``fer.n_complete``, ...)."""
+    return f"fer.n_{state}"
+
+
+# --- trial runs ------------------------------------------------------------------------------------------
+TRIAL_TAG = "fer.trial_number"
+MODEL_ID_TAG = "fer.model_id"
+"""The id of the model logged on the run."""
+MODEL_DELETED_TAG = "fer.model_deleted"
+"""``true`` once keep-top-K deleted the run's model."""
+REGISTERED_TAG = "fer.registered"
+"""``true`` once ``promote`` registered a model of the run (keep-top-K never deletes it)."""
+KT_TRIAL_ID_TAG = "fer.kt_trial_id"
+KT_BRACKET_TAG = "fer.kt_bracket"
+KT_ROUND_TAG = "fer.kt_round"
+KT_EPOCHS_TAG = "fer.kt_epochs"
+KT_CONTINUES_TAG = "fer.kt_continues"
+KT_INITIAL_EPOCH_TAG = "fer.kt_initial_epoch"
+
+# --- refit and ensemble runs -----------------------------------------------------------------------------
+REFIT_OF_TAG = "fer.refit_of"
+"""The stage-1 trial number a refit run refits."""
+N_RESUMES_TAG = "fer.n_resumes"
+OUTCOME_TAG = "fer.outcome"
+"""How a refit's training ended: ``completed``, ``early_stopped``, ``timeout`` (``-`` when it did not)."""
+MEMBERS_TAG = "fer.members"
+"""An ensemble's member trials, comma-separated."""
+TTA_TAG = "fer.tta"
+SERVING_MODEL_ID_TAG = "fer.serving_model_id"
+"""The id of the model with the test score's TTA inside, logged on the scored model's run."""
+
+REFIT_EPOCHS_PARAM = "refit.epochs"
+REFIT_PATIENCE_PARAM = "refit.patience"
+REFIT_N_TRAIN_PARAM = "refit.n_train"
+REFIT_OF_TRIAL_PARAM = "refit.of_trial"
+MEMBER_RUNS_PARAM = "member_runs"
+"""An ensemble run's refit runs (JSON list), in member order."""
+
+# --- artifacts -------------------------------------------------------------------------------------------
+MODEL_ARTIFACT = "model"
+"""The name of a run's logged model."""
+SPACE_ARTIFACT = "space.yaml"
+SETTINGS_ARTIFACT = "search_settings.json"
+CLASS_COUNTS_ARTIFACT = "data/class_counts.csv"
+CLASS_COUNTS_TEXT_ARTIFACT = "data/class_counts.txt"
+CANDIDATE_ARTIFACT = "candidate.json"
+REPORT_ARTIFACT = "report.html"
+ERROR_ARTIFACT = "error.txt"
+
+
+def score_artifact(n_scores: int) -> str:
+    """The test score's metrics (JSON) on the parent run, per score (1 = the first)."""
+    return f"test/score_{n_scores}.json"
+
+
+def confusion_artifact(n_scores: int) -> str:
+    """The test score's confusion-matrix figure (HTML) on the parent run."""
+    return f"test/confusion_{n_scores}.html"
+
+
+# --- registered model versions (set by promote, read by predict) ----------------------------------------
+VERSION_STUDY_TAG = "study"
+VERSION_TRIAL_TAG = "trial"
+VERSION_FINGERPRINT_TAG = "data_fingerprint"
+VERSION_VAL_ACCURACY_TAG = "val_accuracy"
+VERSION_TEST_ACCURACY_TAG = "test_accuracy"
+VERSION_TEST_MACRO_F1_TAG = "test_macro_f1"
+VERSION_KIND_TAG = "kind"
+VERSION_TTA_TAG = "tta"
+"""The TTA mode the version was test-scored with."""
+VERSION_MEMBERS_TAG = "members"
+TTA_IN_MODEL_TAG = "tta_in_model"
+"""``true`` when the registered model applies its ``tta`` itself (see ``search.selection._serving_model``)."""
+SCORED_MODEL_TAG = "scored_model"
+"""The URI of the model the test score is about, without TTA inside."""
