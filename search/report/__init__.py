@@ -24,12 +24,17 @@ from search.report._figures import (
     NEEDS_MORE_TRIALS,
     SLICE_PARAMS_PER_FIGURE,
     TARGET_NAME,
+    TOP_PARAMS,
+    ParamImportances,
+    TopParams,
     completed_trials_of,
+    compute_param_importances,
     learning_curves,
     optimization_history,
     parallel_coordinates,
     param_importances,
     slice_plots,
+    top_params,
 )
 from search.report._html import FIGURE_SCRIPT_CLASS, figure_json, render_page, table_html
 from search.report._model import SelectedModelScore, result_from_confusion_counts, selected_model_score
@@ -41,6 +46,7 @@ __all__ = [
     "class_distribution",
     "class_share_figure",
     "completed_trials_of",
+    "compute_param_importances",
     "default_report_path",
     "figure_json",
     "FIGURE_SCRIPT_CLASS",
@@ -51,6 +57,7 @@ __all__ = [
     "optimization_history",
     "parallel_coordinates",
     "param_importances",
+    "ParamImportances",
     "parse_class_counts",
     "refit_section",
     "render_page",
@@ -70,5 +77,8 @@ __all__ = [
     "StudyReport",
     "table_html",
     "TARGET_NAME",
+    "TOP_PARAMS",
+    "top_params",
+    "TopParams",
     "write_report",
 ]

@@ -8,6 +8,12 @@ from typing import Any
 import optuna
 
 from search import study as st
+from search.report._figures import (
+    ParamImportances,
+    TopParams,
+    compute_param_importances,
+    top_params,
+)
 from search.report._model import SelectedModelScore, selected_model_score
 from search.report._section import SectionUnavailable
 from search.tracking import StudyTracker
@@ -35,6 +41,19 @@ class ReportContext:
             return selected_model_score(self.study, self.tracker, self.parent_run_id)
         except SectionUnavailable as unavailable:
             return unavailable
+
+    @cached_property
+    def importances(self) -> ParamImportances | SectionUnavailable:
+        """The study's fANOVA importances, or why they are missing (computed once: three sections use them)."""
+        try:
+            return compute_param_importances(self.study)
+        except SectionUnavailable as unavailable:
+            return unavailable
+
+    @cached_property
+    def top_params(self) -> TopParams:
+        """The parameters the parallel-coordinates and slice figures show, ranked by :attr:`importances`."""
+        return top_params(self.study, self.importances)
 
     def selected_or_raise(self) -> SelectedModelScore:
         """The selected model's metrics, or SectionUnavailable with the reason they are missing."""
