@@ -23,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Serves the UI until Ctrl-C; returns the exit status."""
     from search import paths as _paths
-    from search.tracking import UiSettings, serve_ui
+    from search.tracking import UiSettings, serve_ui, study_run_pages
 
     settings = UiSettings(tracking_uri=_paths.default_tracking_uri(),
                           artifacts_dir=_paths.mlruns_dir() / _paths.ARTIFACTS_DIRNAME,
@@ -32,9 +32,19 @@ def run(args: argparse.Namespace) -> int:
         print(f"warning: binding the MLflow UI to {settings.host}: anyone who can reach this machine on port "
               f"{settings.port} can read and change every study (no authentication). Use --host 127.0.0.1 "
               "unless that is intended.", file=sys.stderr)
-    return serve_ui(
-        settings,
-        on_ready=lambda: print(f"MLflow UI: {settings.url}  (store {settings.tracking_uri}; Ctrl-C to stop)",
-                               flush=True),
-        on_stop=lambda: print("Stopping the MLflow UI.", file=sys.stderr),
-    )
+
+    def on_ready() -> None:
+        print(f"MLflow UI: {settings.url}  (store {settings.tracking_uri}; Ctrl-C to stop)", flush=True)
+        pages, more = study_run_pages(settings.url)
+        if pages:
+            # MLflow 3.17 opens an experiment on its GenAI view unless the browser's sidebar says "Model training".
+            print("Runs of each study (the UI's Model training view):")
+            width = max(len(name) for name, _ in pages)
+            for name, url in pages:
+                print(f"  {name:<{width}}  {url}")
+            if more:
+                print("  ... and older studies: Experiments in the UI, with the sidebar on Model training")
+        sys.stdout.flush()
+
+    return serve_ui(settings, on_ready=on_ready,
+                    on_stop=lambda: print("Stopping the MLflow UI.", file=sys.stderr))

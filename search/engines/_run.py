@@ -167,4 +167,6 @@ def _open_parent_run(study: optuna.Study, tracker: StudyTracker, settings: Study
         tracker.log_text(run_id, table.to_string(), CLASS_COUNTS_TEXT_ARTIFACT)
     tracker.set_tags(run_id, {N_TRIALS_REQUESTED_TAG: settings.n_trials, **settings.engine_tags()})
     tracker.log_dict(run_id, settings.to_dict(), SETTINGS_ARTIFACT)
+    # On every open, not only the first: a study made before datasets were recorded gets them when resumed.
+    tracker.log_dataset_inputs(run_id, data.split_datasets(("train", "validation", "test")))
     return run_id

@@ -124,6 +124,7 @@ def _log_ensemble(members: list[RankedModel], data: StudyData, tracker: StudyTra
     )
     tracker.log_params(run_id, {"members": trials, "tta": tta,
                                 MEMBER_RUNS_PARAM: [m.result.run_id for m in members]})
+    tracker.log_dataset_inputs(run_id, data.split_datasets(("train", "validation")))  # its members' data
     for size, size_accuracy in enumerate(choice.accuracies, start=1):
         tracker.log_metrics(run_id, {"val_accuracy_top_m": size_accuracy}, step=size)
     tracker.log_metrics(run_id, {"val_accuracy": accuracy, f"val_accuracy_{tta}": accuracy_tta,

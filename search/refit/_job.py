@@ -176,6 +176,7 @@ class RefitJob:
                                          REFIT_N_TRAIN_PARAM: len(self.data.train),
                                          REFIT_OF_TRIAL_PARAM: self.trial.number})
         self.tracker.log_dict(run_id, self.trial.user_attrs.get(st.CANDIDATE_ATTR), CANDIDATE_ARTIFACT)
+        self.tracker.log_dataset_inputs(run_id, self.data.split_datasets(("train", "validation")))
         return run_id
 
     def _close_orphaned_runs(self) -> None:

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from search.study._settings import DEMO_DATA
+from search.tracking import (
+    TEST_CONTEXT,
+    TRAINING_CONTEXT,
+    VALIDATION_CONTEXT,
+    SplitDataset,
+    dataset_name,
+)
 
 if TYPE_CHECKING:
     from fer_core.data import DataSplits, FERDataset, Split
 
 DEMO_IMAGES_PER_CLASS = 400
+DEMO_SOURCE = f"fer_core.data.make_demo_dataset({DEMO_IMAGES_PER_CLASS}, seed=0)"
+"""What made the demo set (its source as an MLflow dataset)."""
+_CONTEXTS = {"train": TRAINING_CONTEXT, "validation": VALIDATION_CONTEXT, "test": TEST_CONTEXT}
+_DATA_SUFFIXES = (".csv.gz", ".csv", ".npz")
 
 
 @dataclass(frozen=True)
@@ -21,11 +34,13 @@ class StudyData:
         dataset: The loaded dataset.
         splits: Train / validation / test splits.
         train: The training split each trial uses (a stratified subset when ``--subset`` < 1).
+        location: The data as given to ``--data``: a path, or ``"demo"``.
     """
 
     dataset: FERDataset
     splits: DataSplits
     train: Split
+    location: str = DEMO_DATA
 
     @property
     def fingerprints(self) -> dict[str, str]:
@@ -37,6 +52,38 @@ class StudyData:
             "validation": self.splits.validation.fingerprint,
             "test": self.splits.test.fingerprint,
         }
+
+    def split_datasets(self, names: Sequence[str] = ("train", "validation", "test")) -> list[SplitDataset]:
+        """The splits ``names`` (``train`` is the one trials use) as MLflow datasets, for a run's inputs.
+
+        A trial's run records ``train`` and ``validation`` (it never sees the test split); the study's run all three.
+        """
+        from fer_core import EMOTIONS
+
+        by_name = {"train": self.train, "validation": self.splits.validation, "test": self.splits.test}
+        generated = self.location == DEMO_DATA
+        records = []
+        for name in names:
+            split = by_name[name]
+            counts = {emotion: int(count) for emotion, count in zip(EMOTIONS, split.class_counts())}
+            records.append(SplitDataset(
+                name=dataset_name(self.data_name, name), fingerprint=split.fingerprint,
+                source=DEMO_SOURCE if generated else self.location, context=_CONTEXTS[name], n_rows=len(split),
+                profile={"split": self.splits.method, **counts}, generated=generated,
+            ))
+        return records
+
+    @property
+    def data_name(self) -> str:
+        """A short name of the data: its file or folder name without extension (``fer2013``), or ``demo``."""
+        if self.location == DEMO_DATA:
+            return DEMO_DATA
+        path = Path(self.location)
+        name = path.resolve().name if path.name in ("", ".", "..") else path.name
+        for suffix in _DATA_SUFFIXES:
+            if name.lower().endswith(suffix):
+                return name[: -len(suffix)]
+        return name
 
     def train_class_weights(self) -> dict[int, float]:
         """Balanced class weights of the training data trials actually use."""
@@ -65,4 +112,4 @@ def load_study_data(data: str, *, split: str | None, subset: float, seed: int) -
         dataset = load_dataset(data)
     splits = split_dataset(dataset, split, seed=seed)
     train = splits.train if subset >= 1.0 else splits.train.subset(subset, seed=seed)
-    return StudyData(dataset=dataset, splits=splits, train=train)
+    return StudyData(dataset=dataset, splits=splits, train=train, location=data)

@@ -109,6 +109,7 @@ class TrialExecutor:
         self.progress = progress
         self.run_tags = dict(run_tags or {})
         self._class_weights = data.train_class_weights()
+        self._datasets = data.split_datasets(("train", "validation"))  # a trial never sees the test split
 
     def run_one(self, trial: optuna.Trial | None = None, *, plan: TrialPlan = NO_PLAN) -> TrialOutcome:
         """Runs ``trial`` (default: a new one asked from the study) and tells the study how it ended.
@@ -125,6 +126,7 @@ class TrialExecutor:
             trial.set_user_attr(st.WORKER_ATTR, worker_id())
             run_id = self.tracker.start_trial_run(self.parent_run_id, trial.number)
             trial.set_user_attr(st.RUN_ID_ATTR, run_id)
+            self.tracker.log_dataset_inputs(run_id, self._datasets)
             if self.run_tags or plan.tags:
                 self.tracker.set_tags(run_id, {**self.run_tags, **plan.tags})
             self.progress.start_trial(trial.number)

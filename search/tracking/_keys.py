@@ -7,6 +7,13 @@ The values are the stored format: studies written by older code are read with th
 
 from __future__ import annotations
 
+# --- the study's experiment ----------------------------------------------------------------------------
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+"""MLflow's own experiment tag naming the experiment's kind: the UI opens an experiment on the view of its
+kind (without the tag MLflow guesses, and may open a study on its GenAI overview instead of its runs)."""
+CUSTOM_MODEL_KIND = "custom_model_development"
+"""The kind of every study's experiment: model training (the UI's "Machine learning" view, runs first)."""
+
 # --- run tags: every run ---------------------------------------------------------------------------------
 PARENT_TAG = "mlflow.parentRunId"
 """MLflow's own tag nesting a run under the study's parent run."""
@@ -75,6 +82,22 @@ REFIT_N_TRAIN_PARAM = "refit.n_train"
 REFIT_OF_TRIAL_PARAM = "refit.of_trial"
 MEMBER_RUNS_PARAM = "member_runs"
 """An ensemble run's refit runs (JSON list), in member order."""
+
+# --- datasets (run inputs) ------------------------------------------------------------------------------
+DATASET_CONTEXT_TAG = "mlflow.data.context"
+"""MLflow's own tag on a run's dataset input: what the run used the dataset for (one of the contexts below)."""
+TRAINING_CONTEXT = "training"
+VALIDATION_CONTEXT = "validation"
+TEST_CONTEXT = "test"
+DATASET_DIGEST_CHARS = 12
+"""A dataset's digest is the first characters of its split's fingerprint (MLflow allows 36; the UI shows the
+digest beside the name, and the full fingerprint is in the dataset's profile and the parent run's params)."""
+
+
+def dataset_name(data_name: str, split: str) -> str:
+    """The MLflow dataset name of one split of the study's data: ``<data name>/<train|validation|test>``."""
+    return f"{data_name}/{split}"
+
 
 # --- artifacts -------------------------------------------------------------------------------------------
 MODEL_ARTIFACT = "model"

@@ -10,7 +10,7 @@ import functools
 import json
 import shutil
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -28,7 +28,10 @@ from search.errors import TrackingError
 from search.redaction import redact_text, redact_url
 from search.signals import stops_deferred
 from search.tracking._artifacts import read_run_text
+from search.tracking._datasets import SplitDataset
 from search.tracking._keys import (
+    CUSTOM_MODEL_KIND,
+    EXPERIMENT_KIND_TAG,
     MODEL_ARTIFACT,
     MODEL_ID_TAG,
     PARENT_TAG,
@@ -97,11 +100,17 @@ class StudyTracker:
             ) from None
 
     def _ensure_experiment(self) -> str:
+        """The study's experiment (created, or restored when deleted), marked as model development.
+
+        The kind tag is set on an experiment that lacks it too (studies made before it existed), so MLflow's
+        UI opens every study on its runs rather than guessing a GenAI experiment.
+        """
         experiment = self.client.get_experiment_by_name(self.study_name)
         if experiment is None:
             try:
                 return self.client.create_experiment(
-                    self.study_name, artifact_location=_paths.default_artifact_location(self.study_name)
+                    self.study_name, artifact_location=_paths.default_artifact_location(self.study_name),
+                    tags={EXPERIMENT_KIND_TAG: CUSTOM_MODEL_KIND},
                 )
             except MlflowException:
                 # Another worker created it first.
@@ -110,6 +119,8 @@ class StudyTracker:
                     raise
         if experiment.lifecycle_stage == "deleted":
             self.client.restore_experiment(experiment.experiment_id)
+        if experiment.tags.get(EXPERIMENT_KIND_TAG) != CUSTOM_MODEL_KIND:
+            self.client.set_experiment_tag(experiment.experiment_id, EXPERIMENT_KIND_TAG, CUSTOM_MODEL_KIND)
         return experiment.experiment_id
 
     # --- parent run -------------------------------------------------------------------------------
@@ -229,6 +240,14 @@ class StudyTracker:
 
     def set_tags(self, run_id: str, tags: Mapping[str, Any]) -> None:
         self.client.log_batch(run_id, tags=[RunTag(key, str(value)) for key, value in tags.items()])
+
+    def log_dataset_inputs(self, run_id: str, datasets: Sequence[SplitDataset]) -> None:
+        """Records ``datasets`` as the run's inputs (MLflow datasets with their context; no data is copied).
+
+        Logging a dataset the run already has as input changes nothing.
+        """
+        if datasets:
+            self.client.log_inputs(run_id, datasets=[dataset.to_mlflow() for dataset in datasets])
 
     def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
         self.client.log_text(run_id, text, artifact_file)

@@ -30,6 +30,12 @@ READY_TIMEOUT_S = 180.0
 STOP_GRACE_S = 10.0
 _SQLITE_PREFIX = "sqlite:///"
 _SERVER_PREFIXES = ("http://", "https://", "databricks")
+RUNS_VIEW_QUERY = "workflowType=machine_learning"
+"""The UI's model-training view. MLflow 3.17 opens any experiment on the view its sidebar switch names (GenAI
+unless the browser was switched to "Model training"), whatever the experiment's kind tag; this query opens
+the runs table whatever the switch says."""
+MAX_STUDY_LINKS = 10
+_DEFAULT_EXPERIMENT_ID = "0"
 
 
 
@@ -96,6 +102,29 @@ def mlflow_server_command(settings: UiSettings) -> list[str]:
         "--host", settings.host, "--port", str(settings.port),
         "--workers", "1",
     ]
+
+
+def runs_page_url(base_url: str, experiment_id: str) -> str:
+    """The address of an experiment's runs table in the UI at ``base_url`` (see ``RUNS_VIEW_QUERY``)."""
+    return f"{base_url}/#/experiments/{experiment_id}/runs?{RUNS_VIEW_QUERY}"
+
+
+def study_run_pages(base_url: str, limit: int = MAX_STUDY_LINKS) -> tuple[list[tuple[str, str]], bool]:
+    """``(study, runs page)`` of the ``limit`` most recently updated studies served at ``base_url``, and whether
+    there are more; MLflow's empty ``Default`` experiment is left out. Asks the running server (none when it
+    cannot answer: the links are a convenience)."""
+    from mlflow import MlflowClient
+    from mlflow.entities import ViewType
+    from mlflow.exceptions import MlflowException
+
+    try:
+        experiments = MlflowClient(base_url).search_experiments(
+            view_type=ViewType.ACTIVE_ONLY, max_results=limit + 2, order_by=["last_update_time DESC"])
+    except (MlflowException, OSError):
+        return [], False
+    studies = [experiment for experiment in experiments if experiment.experiment_id != _DEFAULT_EXPERIMENT_ID]
+    pages = [(experiment.name, runs_page_url(base_url, experiment.experiment_id)) for experiment in studies]
+    return pages[:limit], len(pages) > limit
 
 
 def check_can_start(settings: UiSettings) -> None:
@@ -227,5 +256,5 @@ def _stop_signals_ignored() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-__all__ = ["UiError", "UiSettings", "check_can_start", "mlflow_server_command", "port_is_free", "serve_ui",
-           "start_server", "stop_process_group", "wait_until_ready"]
+__all__ = ["UiError", "UiSettings", "check_can_start", "mlflow_server_command", "port_is_free", "runs_page_url",
+           "serve_ui", "start_server", "stop_process_group", "study_run_pages", "wait_until_ready"]

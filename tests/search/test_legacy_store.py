@@ -51,6 +51,8 @@ def test_finished_study_reads_reports_and_promotes(legacy: Path, capsys) -> None
     assert str(client.get_model_version_by_alias("fer-emotion", "champion").version) == "1"
     assert main(["promote", "--study", "legacy", "--force"]) == 0
     assert str(client.get_model_version_by_alias("fer-emotion", "champion").version) == "2"
+    # Opened by today's code (report, promote), its experiment is now marked as model training.
+    assert client.get_experiment_by_name("legacy").tags["mlflow.experimentKind"] == "custom_model_development"
 
 
 def test_unfinished_study_resumes_and_scores_once(legacy: Path, capsys) -> None:
@@ -62,3 +64,15 @@ def test_unfinished_study_resumes_and_scores_once(legacy: Path, capsys) -> None:
     assert "Study 'legacy-partial': 2 finished of 2 requested" in out and "Test accuracy of trial #" in out
     study = optuna.load_study(study_name="legacy-partial", storage=_storage(legacy))
     assert study.user_attrs["fer.test_score"]["n_scores"] == 1
+
+    # Resumed by today's code: its experiment is marked as model training, and the data is recorded as
+    # datasets on the study's run (all three splits) and on the new trial's run (training and validation);
+    # the trial run made by the old code is left as it was.
+    client = MlflowClient(f"sqlite:///{legacy / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("legacy-partial")
+    assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
+    parent = client.get_run(study.user_attrs["fer.mlflow_parent_run_id"])
+    assert sorted(d.dataset.name.rsplit("/", 1)[1] for d in parent.inputs.dataset_inputs) == [
+        "test", "train", "validation"]
+    old, new = (client.get_run(trial.user_attrs["mlflow_run_id"]) for trial in study.trials)
+    assert old.inputs.dataset_inputs == [] and len(new.inputs.dataset_inputs) == 2
