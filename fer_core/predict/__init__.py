@@ -1,11 +1,22 @@
-"""Emotions of faces in real photos: safe reading, Haar face detection, cropping, batching, drawing."""
+"""Emotions of faces in real photos: safe reading, face detection (MTCNN or Haar), eye alignment, cropping,
+batching, drawing."""
 
-from fer_core.predict._box import Box
+from fer_core.predict._align import FER2013_GEOMETRY, FaceGeometry, align_face, alignment_matrix
+from fer_core.predict._box import Box, DetectedFace, Eyes
 from fer_core.predict._crop import DEFAULT_MARGIN, crop_face, resize_to_input
 from fer_core.predict._detect import CASCADE_FILE, FaceDetectorUnavailable, HaarFaceDetector
+from fer_core.predict._detectors import DEFAULT_DETECTOR, DETECTOR_NAMES, make_detector
 from fer_core.predict._draw import draw_predictions, save_image
 from fer_core.predict._inputs import InputFile, InputListing, collect_inputs
-from fer_core.predict._locate import FaceDetector, FaceRegions, FaceSource, locate_faces
+from fer_core.predict._locate import (
+    FaceDetector,
+    FaceRegions,
+    FaceSource,
+    LandmarkFaceDetector,
+    detect_faces,
+    locate_faces,
+)
+from fer_core.predict._mtcnn import MtcnnFaceDetector
 from fer_core.predict._photo import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_PIXELS,
@@ -29,32 +40,44 @@ from fer_core.predict._predictor import (
 __all__ = [
     "CASCADE_FILE",
     "DEFAULT_BATCH_SIZE",
+    "DEFAULT_DETECTOR",
     "DEFAULT_MARGIN",
     "DEFAULT_MAX_BYTES",
     "DEFAULT_MAX_PIXELS",
+    "DETECTOR_NAMES",
+    "FER2013_GEOMETRY",
     "PHOTO_FORMATS",
     "PHOTO_SUFFIXES",
     "Box",
+    "DetectedFace",
     "EmotionPredictor",
+    "Eyes",
     "FaceDetector",
     "FaceDetectorUnavailable",
+    "FaceGeometry",
     "FacePrediction",
     "FaceRegions",
     "FaceSource",
     "HaarFaceDetector",
     "InputFile",
     "InputListing",
+    "LandmarkFaceDetector",
+    "MtcnnFaceDetector",
     "Photo",
     "PhotoError",
     "PhotoFailure",
     "PhotoPrediction",
     "PhotoResult",
     "ReadLimits",
+    "align_face",
+    "alignment_matrix",
     "check_model_io",
     "collect_inputs",
     "crop_face",
+    "detect_faces",
     "draw_predictions",
     "locate_faces",
+    "make_detector",
     "read_photo",
     "resize_to_input",
     "save_image",

@@ -1,7 +1,8 @@
-"""A face's place in a picture: an axis-aligned pixel box."""
+"""A face's place in a picture: an axis-aligned pixel box, and the eye landmarks a detector may add."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from numbers import Integral
 
@@ -56,3 +57,48 @@ class Box:
 
     def __str__(self) -> str:
         return f"{self.x},{self.y},{self.width}x{self.height}"
+
+
+@dataclass(frozen=True)
+class Eyes:
+    """The centres of a face's two eyes, in pixel coordinates of the picture (sub-pixel floats).
+
+    Args:
+        left: (x, y) of the eye on the picture's left (the person's right eye in a frontal photo).
+        right: (x, y) of the eye on the picture's right.
+    """
+
+    left: tuple[float, float]
+    right: tuple[float, float]
+
+    def __post_init__(self) -> None:
+        for name in ("left", "right"):
+            point = getattr(self, name)
+            if len(point) != 2 or not all(math.isfinite(float(value)) for value in point):
+                raise DataError(f"Eyes.{name} must be a finite (x, y) point (got {point!r})")
+            object.__setattr__(self, name, (float(point[0]), float(point[1])))
+        if self.distance == 0.0:
+            raise DataError(f"Eyes.left and Eyes.right must differ (both {self.left})")
+
+    @property
+    def distance(self) -> float:
+        """Pixels between the two eye centres."""
+        return math.hypot(self.right[0] - self.left[0], self.right[1] - self.left[1])
+
+    @property
+    def angle(self) -> float:
+        """Degrees the line from the left to the right eye turns clockwise on screen from horizontal (y grows
+        downward); 0 for level eyes."""
+        return math.degrees(math.atan2(self.right[1] - self.left[1], self.right[0] - self.left[0]))
+
+    def scaled(self, factor: float) -> Eyes:
+        """The eyes in a picture ``factor`` times as large."""
+        return Eyes((self.left[0] * factor, self.left[1] * factor), (self.right[0] * factor, self.right[1] * factor))
+
+
+@dataclass(frozen=True)
+class DetectedFace:
+    """One face a detector found: its box, and its eyes when the detector finds landmarks (else None)."""
+
+    box: Box
+    eyes: Eyes | None = None

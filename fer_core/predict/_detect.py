@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from fer_core.errors import ConfigError, DataError, FerError
-from fer_core.predict._box import Box
+from fer_core.predict._box import Box, DetectedFace
 
 CASCADE_FILE = "haarcascade_frontalface_default.xml"
 CASCADE_WINDOW = 24
@@ -20,7 +20,8 @@ CASCADE_WINDOW = 24
 
 
 class FaceDetectorUnavailable(FerError):
-    """This OpenCV build has no Haar cascade (OpenCV 5 moved it out of the main wheels)."""
+    """A face detector cannot run here: no Haar cascade in this OpenCV build (OpenCV 5 moved it out of the
+    main wheels), or the mtcnn package or its weights are missing."""
 
 
 class HaarFaceDetector:
@@ -32,6 +33,9 @@ class HaarFaceDetector:
         max_side: Photos with a longer side are reduced to it for detection (bounds the time on
             multi-megapixel photos); boxes are mapped back to the full picture.
     """
+
+    name = "haar"
+    uses_colour = False
 
     def __init__(self, *, scale_factor: float = 1.1, min_neighbors: int = 5, max_side: int = 1600) -> None:
         if not scale_factor > 1.0:
@@ -47,9 +51,7 @@ class HaarFaceDetector:
 
     def detect(self, grey: np.ndarray) -> tuple[Box, ...]:
         """Face boxes in a (height, width) uint8 picture, ordered left to right."""
-        if not isinstance(grey, np.ndarray) or grey.dtype != np.uint8 or grey.ndim != 2:
-            raise DataError(f"detect needs a grey (height, width) uint8 picture (got "
-                            f"{getattr(grey, 'dtype', type(grey).__name__)} {getattr(grey, 'shape', '')})")
+        check_grey(grey)
         factor = min(1.0, self.max_side / max(grey.shape))
         small = grey if factor == 1.0 else cv2.resize(
             grey, (max(1, round(grey.shape[1] * factor)), max(1, round(grey.shape[0] * factor))),
@@ -61,11 +63,23 @@ class HaarFaceDetector:
             small, scaleFactor=self.scale_factor, minNeighbors=self.min_neighbors,
             minSize=(CASCADE_WINDOW, CASCADE_WINDOW),
         )
-        boxes = [_clipped(Box(*map(int, row)).scaled(1.0 / factor), grey.shape) for row in found]
+        boxes = [clipped(Box(*map(int, row)).scaled(1.0 / factor), grey.shape) for row in found]
         return tuple(sorted(boxes, key=lambda box: (box.x, box.y)))
 
+    def detect_faces(self, grey: np.ndarray, rgb: np.ndarray | None = None) -> tuple[DetectedFace, ...]:
+        """``detect``'s boxes as faces; the cascade finds no landmarks, so ``eyes`` is None (``rgb`` is not
+        used: the cascade works on grey)."""
+        return tuple(DetectedFace(box) for box in self.detect(grey))
 
-def _clipped(box: Box, shape: tuple[int, ...]) -> Box:
+
+def check_grey(grey: np.ndarray) -> None:
+    """Refuse anything but a (height, width) uint8 picture."""
+    if not isinstance(grey, np.ndarray) or grey.dtype != np.uint8 or grey.ndim != 2:
+        raise DataError(f"detect needs a grey (height, width) uint8 picture (got "
+                        f"{getattr(grey, 'dtype', type(grey).__name__)} {getattr(grey, 'shape', '')})")
+
+
+def clipped(box: Box, shape: tuple[int, ...]) -> Box:
     """``box`` cut to the picture (rounding after rescaling may overshoot by a pixel)."""
     height, width = shape[:2]
     x, y = min(box.x, width - 1), min(box.y, height - 1)

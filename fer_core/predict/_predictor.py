@@ -32,11 +32,15 @@ class FacePrediction:
         box: Where the face is in the picture.
         source: Why this region was classified (detected face, face crop, whole picture).
         probabilities: One probability per emotion, in ``EMOTIONS`` order.
+        detector: Name of the detector that found the face ("mtcnn", "haar"), or None.
+        aligned: Whether the face was aligned on its eyes before classifying (else cropped around its box).
     """
 
     box: Box
     source: FaceSource
     probabilities: tuple[float, ...]
+    detector: str | None = None
+    aligned: bool = False
 
     def __post_init__(self) -> None:
         if len(self.probabilities) != N_CLASSES:
@@ -91,7 +95,8 @@ class EmotionPredictor:
     Args:
         model: A model mapping uint8 (N, 48, 48, 1) to (N, 7) probabilities in ``EMOTIONS`` order.
         detector: Finds faces; None classifies every picture whole.
-        margin: Border added around each detected face, as a fraction of its box.
+        margin: Border added around each detected face that is not aligned, as a fraction of its box.
+        align: Align faces whose eyes the detector finds like FER2013 faces (eyes level, same size and place).
         batch_size: Faces per model call; crops of several photos share a batch.
         limits: File-size and pixel limits checked before decoding.
         keep_colour: Keep each photo's colour pixels in its result (for drawing annotations).
@@ -102,7 +107,7 @@ class EmotionPredictor:
     def __init__(
         self, model: keras.Model, *, detector: FaceDetector | None, margin: float = DEFAULT_MARGIN,
         batch_size: int = DEFAULT_BATCH_SIZE, limits: ReadLimits = ReadLimits(), keep_colour: bool = False,
-        tta: str = "none",
+        tta: str = "none", align: bool = True,
     ) -> None:
         check_model_io(model)
         check_tta(tta)
@@ -115,6 +120,7 @@ class EmotionPredictor:
         self.limits: ReadLimits = limits
         self.keep_colour: bool = keep_colour
         self.tta: str = tta
+        self.align: bool = align
 
     def predict_files(self, files: Iterable[InputFile]) -> Iterator[PhotoResult]:
         """One result per file, in input order; a bad file gives a ``PhotoFailure`` and the rest go on."""
@@ -127,11 +133,12 @@ class EmotionPredictor:
         yield from self._flush(pending)
 
     def _prepare(self, file: InputFile) -> _Pending:
+        colour = self.keep_colour or bool(getattr(self.detector, "uses_colour", False))
         try:
-            photo = read_photo(file.path, self.limits, keep_colour=self.keep_colour)
+            photo = read_photo(file.path, self.limits, keep_colour=colour)
         except PhotoError as error:
             return _Pending(file, regions=None, failure=str(error))
-        regions = locate_faces(photo, self.detector, margin=self.margin)
+        regions = locate_faces(photo, self.detector, margin=self.margin, align=self.align)
         return _Pending(file, regions=regions, photo=photo if self.keep_colour else None)
 
     def _batch_is_full(self, pending: list[_Pending]) -> bool:
@@ -149,8 +156,9 @@ class EmotionPredictor:
                 continue
             rows = probabilities[start : start + len(item.regions)]
             start += len(item.regions)
-            faces = tuple(FacePrediction(box, item.regions.source, tuple(float(p) for p in row))
-                          for box, row in zip(item.regions.boxes, rows))
+            faces = tuple(FacePrediction(box, item.regions.source, tuple(float(p) for p in row),
+                                         detector=item.regions.detector, aligned=aligned)
+                          for box, row, aligned in zip(item.regions.boxes, rows, item.regions.aligned))
             yield PhotoPrediction(item.file, faces, item.photo)
 
     def _classify(self, located: list[FaceRegions]) -> np.ndarray:

@@ -28,6 +28,10 @@ NAME = "predict"
 HELP = "classify the faces in photos with a trained or promoted model"
 DESCRIPTION = HELP
 DEFAULT_MODEL_URI = "models:/fer-emotion@champion"
+DETECTOR_CHOICES = ("mtcnn", "haar")
+"""fer_core.predict.DETECTOR_NAMES, spelled out so that building the parser imports no TensorFlow."""
+DEFAULT_DETECTOR_NAME = "mtcnn"
+"""fer_core.predict.DEFAULT_DETECTOR (a test keeps the two equal)."""
 MLFLOW_URI_PREFIXES = ("models:/", "runs:/")
 FORMATS = ("table", "json", "csv")
 TTA_CHOICES = ("auto", "none", "flip", "ten_crop")
@@ -41,6 +45,7 @@ examples:
   python -m search predict photos/ --format csv > out.csv  every photo under photos/, recursively
   python -m search predict photos/ --annotate annotated/   also write copies with boxes and labels
   python -m search predict face.png --model runs/best.keras
+  python -m search predict photo.jpg --detector haar       OpenCV's frontal cascade instead of MTCNN
 """
 
 
@@ -55,10 +60,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=FORMATS, default="table", help="output format on stdout")
     parser.add_argument("--annotate", metavar="OUT_DIR", type=Path,
                         help="write copies of the photos with face boxes and labels into OUT_DIR")
+    parser.add_argument("--detector", choices=DETECTOR_CHOICES, default=DEFAULT_DETECTOR_NAME,
+                        help="face detector: mtcnn (finds turned, tilted and partly covered faces and their eyes; "
+                        "faces are aligned like FER2013 crops) or haar (OpenCV's frontal cascade, faster, "
+                        "no alignment)")
     parser.add_argument("--no-detect", action="store_true",
                         help="classify every picture whole (for folders of face crops of any size)")
+    parser.add_argument("--no-align", action="store_true",
+                        help="crop faces square around their box (with --margin) instead of aligning them on "
+                        "their eyes")
     parser.add_argument("--margin", type=_fraction, default=0.1,
-                        help="border added around each detected face, as a fraction of its box")
+                        help="border added around each detected face that is not aligned, as a fraction of its "
+                        "box")
     parser.add_argument("--batch-size", type=_positive_int, default=64, help="faces per model call")
     parser.add_argument("--tta", choices=TTA_CHOICES, default="auto",
                         help="test-time augmentation of each face; auto: the mode a registered model version "
@@ -73,7 +86,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Runs the command; returns 0 when every photo was classified, 1 when any failed."""
-    from fer_core.predict import EmotionPredictor, HaarFaceDetector, PhotoFailure, ReadLimits, collect_inputs
+    from fer_core.predict import EmotionPredictor, PhotoFailure, ReadLimits, collect_inputs, make_detector
 
     listing = collect_inputs(args.inputs)
     if not listing.files:
@@ -81,14 +94,15 @@ def run(args: argparse.Namespace) -> int:
             f"No photos found in {', '.join(map(str, args.inputs))}: a directory is searched for files "
             f"ending in .png, .jpg, .jpeg, .bmp or .webp ({listing.n_skipped} other file(s) skipped)"
         )
-    detector = None if args.no_detect else HaarFaceDetector()
+    detector = None if args.no_detect else make_detector(args.detector)
     limits = ReadLimits(max_pixels=args.max_pixels, max_bytes=int(args.max_file_mb * _BYTES_PER_MB))
     model = load_prediction_model(args.model)
     tta, notice = resolve_tta(args.model, args.tta)
     if notice:
         print(notice, file=sys.stderr)
     predictor = EmotionPredictor(model, detector=detector, margin=args.margin, batch_size=args.batch_size,
-                                 limits=limits, keep_colour=args.annotate is not None, tta=tta)
+                                 limits=limits, keep_colour=args.annotate is not None, tta=tta,
+                                 align=not args.no_align)
     printer = _Printer(args.format)
     tally = _Tally(n_skipped=listing.n_skipped)
     for result in predictor.predict_files(listing.files):
@@ -175,12 +189,15 @@ def _load_mlflow_model(uri: str) -> keras.Model:
 
 # --- output ------------------------------------------------------------------------------------------
 def face_rows(result: PhotoPrediction) -> list[dict[str, Any]]:
-    """One JSON-ready row per face: file, face number, source, box, top emotion, all probabilities."""
+    """One JSON-ready row per face: file, face number, source, detector, alignment, box, top emotion, all
+    probabilities."""
     return [
         {
             "file": str(result.file),
             "face": number,
             "source": face.source.value,
+            "detector": face.detector if face.source.value == "detected" else None,
+            "aligned": face.aligned,
             "box": face.box.to_dict(),
             "emotion": face.emotion,
             "probability": round(face.probability, 6),
@@ -241,7 +258,8 @@ class _Tally:
 
     def __init__(self, n_skipped: int) -> None:
         self.n_skipped = n_skipped
-        self.n_photos = self.n_faces = self.n_no_face = self.n_failed = 0
+        self.n_photos = self.n_faces = self.n_no_face = self.n_failed = self.n_aligned = 0
+        self.detectors: set[str] = set()
 
     def count(self, result: PhotoPrediction) -> None:
         """Adds one classified photo."""
@@ -250,10 +268,14 @@ class _Tally:
         self.n_photos += 1
         self.n_faces += len(result.faces)
         self.n_no_face += any(face.source is FaceSource.NO_FACE for face in result.faces)
+        self.n_aligned += sum(face.aligned for face in result.faces)
+        self.detectors.update(face.detector for face in result.faces
+                              if face.source is FaceSource.DETECTED and face.detector is not None)
 
     def summary(self) -> str:
         """One line: faces, photos, and the photos classified whole, failed or skipped."""
-        parts = [f"Classified {self.n_faces} face(s) in {self.n_photos} photo(s)"]
+        found = f" (found by {', '.join(sorted(self.detectors))}, {self.n_aligned} aligned)" if self.detectors else ""
+        parts = [f"Classified {self.n_faces} face(s) in {self.n_photos} photo(s){found}"]
         if self.n_no_face:
             parts.append(f"{self.n_no_face} photo(s) with no face found were classified whole")
         if self.n_failed:
