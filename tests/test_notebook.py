@@ -10,9 +10,10 @@ import nbformat
 import numpy as np
 import pytest
 
+from tests.fixtures.studies import SMOKE_STUDY, SmokeStudy
+
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "explore_study.ipynb"
-USAGE_NAMES = ("Training", "PublicTest", "PrivateTest")
-STUDY = "nb"
+STUDY = SMOKE_STUDY
 
 
 def _code_cells(notebook: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
@@ -32,29 +33,14 @@ def test_parameters_come_first() -> None:
     assert "STUDY_NAME" in first.source and "TRACKING_URI" in first.source
 
 
-def _write_small_csv(path: Path) -> Path:
-    """280 synthetic faces in the FER2013 layout ``emotion,pixels,Usage``."""
-    from fer_core.data import make_demo_dataset
-
-    dataset = make_demo_dataset(40, seed=5)
-    lines = ["emotion,pixels,Usage"]
-    for image, label, usage in zip(dataset.images.reshape(len(dataset.images), -1), dataset.labels,
-                                   dataset.usage):
-        lines.append(f"{int(label)},{' '.join(map(str, image.tolist()))},{USAGE_NAMES[int(usage)]}")
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
 @pytest.fixture
-def smoke_study_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A working directory whose ./mlruns holds a finished, test-scored smoke study named ``nb``."""
-    from search import main
-
+def smoke_study_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, smoke_study: SmokeStudy) -> Path:
+    """A working directory whose ./mlruns holds a private copy of the session's finished, test-scored smoke
+    study (``tests/fixtures/studies.py``)."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     monkeypatch.setenv("FER_SEARCH_CACHE", str(tmp_path / "cache"))
-    csv = _write_small_csv(tmp_path / "small.csv")
-    assert main(["run", "--space", "smoke", "--data", str(csv), "--study", STUDY, "--trials", "2"]) == 0
+    smoke_study.copy_to(tmp_path)
     return tmp_path
 
 

@@ -15,30 +15,27 @@ from search.tracking import StudyTracker
 
 def test_a_stop_inside_the_block_acts_when_it_ends() -> None:
     finished = []
-    with pytest.raises(KeyboardInterrupt):
-        with stops_deferred():
-            signal.raise_signal(signal.SIGINT)
-            finished.append("the rest of the block ran")
+    with pytest.raises(KeyboardInterrupt), stops_deferred():
+        signal.raise_signal(signal.SIGINT)
+        finished.append("the rest of the block ran")
     assert finished == ["the rest of the block ran"]
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 def test_sigterm_is_held_too_and_then_takes_the_ctrl_c_path() -> None:
     finished = []
-    with sigterm_as_keyboard_interrupt(), pytest.raises(KeyboardInterrupt, match="signal 15"):
-        with stops_deferred():
-            signal.raise_signal(signal.SIGTERM)
-            finished.append("done")
+    with sigterm_as_keyboard_interrupt(), pytest.raises(KeyboardInterrupt, match="signal 15"), stops_deferred():
+        signal.raise_signal(signal.SIGTERM)
+        finished.append("done")
     assert finished == ["done"]
 
 
 def test_a_second_stop_acts_at_once() -> None:
     finished = []
-    with pytest.raises(KeyboardInterrupt):
-        with stops_deferred():
-            signal.raise_signal(signal.SIGINT)
-            signal.raise_signal(signal.SIGINT)
-            finished.append("not reached")
+    with pytest.raises(KeyboardInterrupt), stops_deferred():
+        signal.raise_signal(signal.SIGINT)
+        signal.raise_signal(signal.SIGINT)
+        finished.append("not reached")
     assert finished == []
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
@@ -60,11 +57,10 @@ def test_a_handler_installed_outside_python_is_left_alone(monkeypatch: pytest.Mo
                         lambda signum: None if signum == signal.SIGTERM else real_getsignal(signum))
     before = real_getsignal(signal.SIGTERM)
     finished = []
-    with pytest.raises(KeyboardInterrupt):
-        with stops_deferred():
-            assert real_getsignal(signal.SIGTERM) is before
-            signal.raise_signal(signal.SIGINT)
-            finished.append("held")
+    with pytest.raises(KeyboardInterrupt), stops_deferred():
+        assert real_getsignal(signal.SIGTERM) is before
+        signal.raise_signal(signal.SIGINT)
+        finished.append("held")
     assert finished == ["held"]
     assert real_getsignal(signal.SIGTERM) is before
 

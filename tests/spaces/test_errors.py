@@ -7,8 +7,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from fer_core.errors import ConfigError
 
+from fer_core.errors import ConfigError
 from spaces import SearchSpace, SpaceError, load_space
 
 VALID_BLOCKS = "architecture:\n  n_blocks: 1\n  blocks: {filters: 8}\n"

@@ -6,6 +6,7 @@ import re
 from dataclasses import fields
 
 import pytest
+
 from fer_core.errors import GeometryError
 from fer_core.model import (
     ArchitectureConfig,
@@ -16,7 +17,6 @@ from fer_core.model import (
     count_macs,
 )
 from fer_core.train import AugmentationConfig, TrainConfig, build_augmentation
-
 from spaces import SHIPPED_SPACES_DIR, RandomSuggester, SearchSpace, list_spaces, load_space
 from spaces._schema import (
     ARCHITECTURE_FIELDS,

@@ -9,8 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fer_core.data import FERDataset, Usage, load_csv
-from fer_core.data import _csv, _stream
+from fer_core.data import FERDataset, Usage, _csv, _stream, load_csv
 from fer_core.data._pixels import parse_pixel_rows
 from fer_core.errors import DataError
 

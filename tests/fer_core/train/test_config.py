@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fer_core.errors import ConfigError
-from fer_core.train import AugmentationConfig, TrainConfig, default_dtype_policy
-from fer_core.train import _precision
+from fer_core.train import AugmentationConfig, TrainConfig, _precision, default_dtype_policy
 
 SCHEMA_TRAINING_DEFAULTS = {
     "optimizer": "adam",

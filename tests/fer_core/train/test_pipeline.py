@@ -84,7 +84,7 @@ def test_class_weights_become_sample_weights(builder, data) -> None:
     weights = np.arange(1, 8, dtype=np.float32)
     (epoch,) = _epochs(builder(images, labels, batch_size=BATCH_SIZE, shuffle=True, seed=0, class_weights=weights), 1)
 
-    for x, y, sample_weights in epoch:
+    for _x, y, sample_weights in epoch:
         np.testing.assert_array_equal(sample_weights, weights[y.argmax(axis=1)])
 
 

@@ -10,8 +10,15 @@ import pytest
 
 from fer_core.errors import ConfigError, DataError
 from fer_core.model import ArchitectureConfig, build_model
-from fer_core.train import AugmentationConfig, TrainConfig, TrainOutcome, TrainResult, build_augmentation, train
-from fer_core.train import _pipeline
+from fer_core.train import (
+    AugmentationConfig,
+    TrainConfig,
+    TrainOutcome,
+    TrainResult,
+    _pipeline,
+    build_augmentation,
+    train,
+)
 
 FAST = {"batch_size": 16, "learning_rate": 0.03, "epochs": 2}
 

@@ -6,7 +6,6 @@ import csv
 import io
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -19,8 +18,9 @@ from fer_core.data import make_demo_dataset
 from fer_core.emotions import EMOTIONS
 from fer_core.model import build_model, get_preset, save_model
 from search import main
+from tests.fixtures.studies import SMOKE_STUDY, SmokeStudy
 
-STUDY = "predict-study"
+STUDY = SMOKE_STUDY
 
 
 @pytest.fixture(scope="module")
@@ -183,17 +183,11 @@ def _matches(pattern: str, text: str) -> bool:
 
 # --- MLflow URIs: one small study, promoted ----------------------------------------------------------
 @pytest.fixture(scope="module")
-def promoted_study(tmp_path_factory: pytest.TempPathFactory, small_csv: Path) -> Iterator[Path]:
-    """A 3-trial smoke study, test-scored and promoted, in its own working directory."""
+def promoted_study(tmp_path_factory: pytest.TempPathFactory, smoke_study: SmokeStudy) -> Path:
+    """A private copy of the session's smoke study: 3 trials, test-scored, promoted as fer-emotion@champion."""
     workdir = tmp_path_factory.mktemp("study")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(workdir)
-        patch.delenv("MLFLOW_TRACKING_URI", raising=False)
-        patch.setenv("FER_SEARCH_CACHE", str(workdir / "cache"))
-        assert main(["run", "--space", "smoke", "--data", str(small_csv), "--study", STUDY,
-                     "--trials", "3"]) == 0
-        assert main(["promote", "--study", STUDY]) == 0
-    yield workdir
+    smoke_study.copy_to(workdir)
+    return workdir
 
 
 @pytest.mark.integration
@@ -230,8 +224,8 @@ def test_auto_tta_follows_the_version_tags_with_one_notice(promoted_study: Path,
     from mlflow import MlflowClient
 
     from fer_core.errors import ConfigError
-    from search.paths import default_tracking_uri
     from search.cli._predict import resolve_tta
+    from search.paths import default_tracking_uri
 
     monkeypatch.chdir(promoted_study)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)

@@ -16,10 +16,9 @@ import pytest
 from mlflow import MlflowClient
 
 from search import main
-from search.study import KT_CONTINUES_ATTR, KT_INITIAL_EPOCH_ATTR, KT_TRIAL_ATTR
-from search.paths import keras_tuner_dir
-from search.paths import default_study_storage, default_tracking_uri
-from search.study import StudyProgress
+from search.paths import default_study_storage, default_tracking_uri, keras_tuner_dir
+from search.study import KT_CONTINUES_ATTR, KT_INITIAL_EPOCH_ATTR, KT_TRIAL_ATTR, StudyProgress
+from tests.fixtures.studies import BuiltStudy
 
 pytestmark = pytest.mark.integration
 
@@ -27,9 +26,10 @@ FAST = ("--space", "smoke", "--subset", "0.4", "--seed", "1")
 
 
 @pytest.fixture(scope="module")
-def kt_workdir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def kt_workdir(tmp_path_factory: pytest.TempPathFactory, empty_store: BuiltStudy) -> Iterator[Path]:
     """A working directory shared by this module's studies (so ./mlruns is private to it)."""
     folder = tmp_path_factory.mktemp("kt")
+    empty_store.copy_to(folder)
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(folder)
         patch.delenv("MLFLOW_TRACKING_URI", raising=False)

@@ -13,11 +13,9 @@ from mlflow import MlflowClient
 from fer_core.errors import ConfigError
 from search import main
 from search.paths import default_study_storage, default_tracking_uri, refit_dir
-from search.refit import CandidateSpeed, PendingRefit, RefitBudget, plan_epochs
-from search.refit import RefitOptions
+from search.refit import CandidateSpeed, PendingRefit, RefitBudget, RefitOptions, plan_epochs
 from search.selection import recorded_selection
 from tests.search._interrupt import refit_interrupted_after_first_epoch
-from tests.search._stage1 import run_stage1_deferred
 
 SPEED = CandidateSpeed(train_images_per_s=1000.0, predict_images_per_s=2000.0)
 N_TRAIN, N_VALIDATION = 10_000, 2_000
@@ -86,59 +84,56 @@ def _refit_runs(study_name: str) -> list:
 
 
 @pytest.mark.integration
-def test_refit_timeout_plans_epochs_that_fill_the_budget(workdir: Path, small_csv: Path, capsys) -> None:
-    run_stage1_deferred(small_csv, "budget", 2)
+def test_refit_timeout_plans_epochs_that_fill_the_budget(stage1: str, capsys) -> None:
     capsys.readouterr()
     timeout = 45.0  # 30 s left one refit a single epoch when a benchmark loaded both cores
     started = time.perf_counter()
-    assert main(["refit", "--study", "budget", "--top", "2", "--epochs", "1000", "--patience", "1000",
+    assert main(["refit", "--study", stage1, "--top", "2", "--epochs", "1000", "--patience", "1000",
                  "--tta", "none", "--timeout", str(timeout)]) == 0
     elapsed = time.perf_counter() - started
     output = capsys.readouterr()
     assert output.err.count("epochs planned") == 2
 
-    runs = _refit_runs("budget")
+    runs = _refit_runs(stage1)
     assert len(runs) == 2
     planned = [int(run.data.params["refit.epochs"]) for run in runs]
     assert all(1 < n < 1000 for n in planned)  # more than the minimum, far fewer than --epochs
     assert all(run.data.tags["fer.state"] == "complete" for run in runs)
     assert 0.4 * timeout < elapsed < 1.5 * timeout  # the budget is used (tiny data: fixed costs weigh), not overrun
-    assert recorded_selection(optuna.load_study(study_name="budget", storage=default_study_storage())) is not None
+    assert recorded_selection(optuna.load_study(study_name=stage1, storage=default_study_storage())) is not None
 
 
 @pytest.mark.integration
 def test_a_refit_stops_at_the_end_of_its_share_when_epochs_are_slower_than_measured(
-        workdir: Path, small_csv: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
-    run_stage1_deferred(small_csv, "slow", 2)
+        stage1: str, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     # The plan believes epochs take 10 ms, so it plans far more than fit: the share's end must stop the refit.
     # 20 s: start-up, the speed probe and the evaluation reserve must leave a share even on a loaded machine
     # (with 8 s, a machine loaded by a benchmark left a share of 0 s, hence a plan of one epoch that ended on time).
     monkeypatch.setattr(CandidateSpeed, "epoch_seconds", lambda self, n_train, n_validation: 0.01)
-    assert main(["refit", "--study", "slow", "--top", "1", "--epochs", "100000", "--patience", "100000",
+    assert main(["refit", "--study", stage1, "--top", "1", "--epochs", "100000", "--patience", "100000",
                  "--tta", "none", "--timeout", "20"]) == 0
-    (run,) = _refit_runs("slow")
+    (run,) = _refit_runs(stage1)
     planned = int(run.data.params["refit.epochs"])
     assert run.data.tags["fer.state"] == "complete" and run.data.tags["fer.outcome"] == "timeout"
     trial = int(run.data.tags["fer.refit_of"])
-    state = json.loads((refit_dir("slow") / f"trial_{trial}" / "state.json").read_text())
+    state = json.loads((refit_dir(stage1) / f"trial_{trial}" / "state.json").read_text())
     assert state["timed_out"] is True and 1 <= state["epochs_done"] < planned
 
 
 @pytest.mark.integration
 def test_an_interrupted_budgeted_refit_continues_with_the_epochs_it_was_planned_with(
-        workdir: Path, small_csv: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
-    run_stage1_deferred(small_csv, "resume-budget", 2)
-    refit = ["refit", "--study", "resume-budget", "--top", "1", "--epochs", "1000", "--patience", "1000",
+        stage1: str, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    refit = ["refit", "--study", stage1, "--top", "1", "--epochs", "1000", "--patience", "1000",
              "--tta", "none", "--timeout", "20"]
     with refit_interrupted_after_first_epoch(monkeypatch):
         assert main(refit) == 130
-    (run,) = _refit_runs("resume-budget")
+    (run,) = _refit_runs(stage1)
     planned = int(run.data.params["refit.epochs"])
     assert planned > 1
     capsys.readouterr()
 
     assert main(refit) == 0  # a new --timeout clock; the refit keeps its planned length
     assert "continues from its checkpoint after epoch 1" in capsys.readouterr().err
-    (resumed,) = _refit_runs("resume-budget")
+    (resumed,) = _refit_runs(stage1)
     assert resumed.info.run_id == run.info.run_id and resumed.data.tags["fer.state"] == "complete"
     assert resumed.data.params["refit.epochs"] == str(planned)

@@ -41,7 +41,7 @@ def test_ensemble_predicts_the_mean_of_its_members() -> None:
     np.testing.assert_allclose(ensemble.predict_on_batch(faces), expected, atol=1e-6)
 
 
-def test_logged_ensemble_loads_in_safe_mode_through_mlflow(workdir: Path) -> None:
+def test_logged_ensemble_loads_in_safe_mode_through_mlflow(workdir_with_store: Path) -> None:
     members = _members(2)
     faces = _faces()
     expected = np.mean([np.asarray(m.predict_on_batch(faces)) for m in members], axis=0)

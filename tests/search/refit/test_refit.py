@@ -19,17 +19,12 @@ from fer_core.evaluate import predict_proba
 from fer_core.model import build_model, get_preset
 from fer_core.train import TrainConfig, train
 from search import main
-from search.study import load_study_data
-from search.refit import EnsembleChoice
 from search.paths import default_study_storage, default_tracking_uri, refit_dir
-from search.refit import RefitCheckpoint
-from search.refit import RefitOptions
-from search.selection import recorded_selection
+from search.refit import EnsembleChoice, RefitCheckpoint, RefitOptions
 from search.report import build_report
-from search.selection import completed_trials
-from search.selection import recorded_test_score
+from search.selection import completed_trials, recorded_selection, recorded_test_score
+from search.study import load_study_data
 from tests.search._interrupt import refit_interrupted_after_first_epoch
-from tests.search._stage1 import run_stage1_deferred
 
 pytestmark = pytest.mark.integration
 
@@ -58,7 +53,7 @@ def _steps(client: MlflowClient, run_id: str, metric: str) -> list[int]:
 
 
 def test_run_refit_top_chains_stage_two_then_scores_once_and_promotes(
-        workdir: Path, small_csv: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+        workdir_with_store: Path, small_csv: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     assert main(_stage1(small_csv, "two", 3, "--refit-top", "2", "--refit-epochs", str(EPOCHS))) == 0
     output = capsys.readouterr().out
     assert "Refits (stage 2, full training split)" in output and "TTA gain" in output
@@ -124,7 +119,7 @@ def test_run_refit_top_chains_stage_two_then_scores_once_and_promotes(
     assert relogged.source != version.source and relogged.tags["tta_in_model"] == "true"
 
     # predict adds no TTA on top of the champion's own; another mode needs the model without TTA inside.
-    photo = workdir / "face.png"
+    photo = workdir_with_store / "face.png"
     Image.fromarray(faces[0, ..., 0]).save(photo)
     capsys.readouterr()
     assert main(["predict", str(photo), "--no-detect", "--format", "json"]) == 0
@@ -155,37 +150,37 @@ def _load_model(run_id: str, client: MlflowClient) -> object:
 
 
 def test_interrupted_refit_resumes_from_its_checkpoint_then_test_scores_once(
-        workdir: Path, small_csv: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
-    run_stage1_deferred(small_csv, "resume", 2)  # as `run --refit-top` runs it: the test split waits
-    assert recorded_test_score(_load("resume")) is None
-    refit = ["refit", "--study", "resume", "--top", "1", "--epochs", str(EPOCHS), "--tta", "none"]
+        stage1: str, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    resume = stage1  # a copy of stage 1 as `run --refit-top` runs it: the test split waits
+    assert recorded_test_score(_load(resume)) is None
+    refit = ["refit", "--study", resume, "--top", "1", "--epochs", str(EPOCHS), "--tta", "none"]
 
     with refit_interrupted_after_first_epoch(monkeypatch):
         assert main(refit) == 130
     assert "keeps its last finished epoch" in capsys.readouterr().err
 
-    study = _load("resume")
+    study = _load(resume)
     client = MlflowClient(default_tracking_uri())
     (killed,) = _refit_runs(client, study)
     assert killed.info.status == "KILLED" and killed.data.tags["fer.state"] == "interrupted"
     trial = int(killed.data.tags["fer.refit_of"])
-    state = json.loads((refit_dir("resume") / f"trial_{trial}" / "state.json").read_text())
+    state = json.loads((refit_dir(resume) / f"trial_{trial}" / "state.json").read_text())
     assert state["epochs_done"] == 1 and state["status"] == "training"
     assert recorded_selection(study) is None
 
     assert main(refit) == 0
     assert "continues from its checkpoint after epoch 1" in capsys.readouterr().err
-    (resumed,) = _refit_runs(client, _load("resume"))
+    (resumed,) = _refit_runs(client, _load(resume))
     assert resumed.info.run_id == killed.info.run_id  # the same run goes on
     assert resumed.info.status == "FINISHED" and resumed.data.tags["fer.n_resumes"] == "1"
     for metric in METRICS:
         assert _steps(client, resumed.info.run_id, metric) == list(range(1, EPOCHS + 1))
 
-    assert main(["test", "--study", "resume"]) == 0
+    assert main(["test", "--study", resume]) == 0
     assert f"Test accuracy of refit of trial #{trial}" in capsys.readouterr().out
-    score = recorded_test_score(_load("resume"))
+    score = recorded_test_score(_load(resume))
     assert score.kind == "refit" and score.n_scores == 1 and score.model_uri == recorded_selection(study).model_uri
-    assert main(["test", "--study", "resume"]) == 1
+    assert main(["test", "--study", resume]) == 1
 
 
 def test_checkpoint_restores_weights_and_optimizer_state(tmp_path: Path) -> None:

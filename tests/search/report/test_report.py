@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from collections.abc import Iterator
 from contextlib import redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,14 +21,23 @@ from optuna.trial import TrialState, create_trial
 
 from search import main
 from search.paths import default_study_storage, default_tracking_uri
-from search.report import SECTION_TITLES, build_report, default_report_path
+from search.report import (
+    FIGURE_SCRIPT_CLASS,
+    SECTIONS,
+    Section,
+    SectionContent,
+    SectionUnavailable,
+    build_report,
+    default_report_path,
+    learning_curves,
+    param_importances,
+    render_page,
+    result_from_confusion_counts,
+)
 from search.tracking import quiet_artifact_downloads, read_run_text
-from search.report import learning_curves, param_importances
-from search.report import FIGURE_SCRIPT_CLASS, render_page
-from search.report import result_from_confusion_counts
-from search.report import Section, SectionContent, SectionUnavailable
+from tests.fixtures.studies import SMOKE_STUDY, SmokeStudy, working_directory
 
-STUDY = "rep"
+STUDY = SMOKE_STUDY  # the session's smoke study (tests/fixtures/studies.py), copied
 FIGURE_PATTERN = re.compile(
     rf'<script type="application/json" class="{FIGURE_SCRIPT_CLASS}" data-target="[^"]+">(.*?)</script>', re.S
 )
@@ -71,56 +81,45 @@ def _report(*args: str) -> str:
     return stdout.getvalue()
 
 
-def _run(csv: Path, n_trials: int) -> None:
-    with redirect_stdout(io.StringIO()):
-        assert main(["run", "--space", "smoke", "--data", str(csv), "--study", STUDY, "--trials", str(n_trials),
-                     "--pruner", "none", "--seed", "2"]) == 0
-
-
 @pytest.fixture(scope="module")
-def study_dir(tmp_path_factory: pytest.TempPathFactory):
-    """A private working directory (./mlruns) for the module's study."""
-    folder = tmp_path_factory.mktemp("report")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(folder)
-        patch.delenv("MLFLOW_TRACKING_URI", raising=False)
-        patch.setenv("FER_SEARCH_CACHE", str(folder / "cache"))
-        yield folder
+def stages(tmp_path_factory: pytest.TempPathFactory, smoke_study: SmokeStudy) -> Iterator[Stages]:
+    """The shared smoke study after 1 trial -> report; grown to 3 trials (by then it carries the 1-trial
+    report on its run) -> report (default path); a trial left RUNNING, unscored -> report.
 
+    Each moment is a private copy: the study after its first trial, then the finished one.
+    """
+    with working_directory(tmp_path_factory.mktemp("report-1-trial")) as folder:
+        smoke_study.after_first_trial.copy_to(folder)
+        out_one = folder / "one.html"
+        one_stdout = _report("--out", str(out_one))
+        one_trial = Page(out_one.read_text(), one_stdout)
 
-@pytest.fixture(scope="module")
-def stages(study_dir: Path, small_csv: Path) -> Stages:
-    """1 trial -> report; resumed to 3 -> report (default path); a trial left RUNNING, unscored -> report."""
-    _run(small_csv, 1)
-    out_one = study_dir / "one.html"
-    one_stdout = _report("--out", str(out_one))
+    with working_directory(tmp_path_factory.mktemp("report")) as folder:
+        smoke_study.copy_to(folder)
+        finished_stdout = _report()
+        default_path = default_report_path(STUDY)
+        study = optuna.load_study(study_name=STUDY, storage=default_study_storage())
+        with quiet_artifact_downloads():
+            logged = read_run_text(MlflowClient(default_tracking_uri()),
+                                   study.user_attrs["fer.mlflow_parent_run_id"], "report.html")
 
-    _run(small_csv, 3)
-    finished_stdout = _report()
-    default_path = default_report_path(STUDY)
-    study = optuna.load_study(study_name=STUDY, storage=default_study_storage())
-    with quiet_artifact_downloads():
-        logged = read_run_text(MlflowClient(default_tracking_uri()), study.user_attrs["fer.mlflow_parent_run_id"],
-                               "report.html")
-
-    running_trial = study.ask()  # another worker's trial, one epoch in; the study not scored yet
-    running_trial.report(0.1, 1)
-    study.set_user_attr("fer.test_score", None)
-    out_running = study_dir / "running.html"
-    running_stdout = _report("--out", str(out_running))
-    return Stages(
-        one_trial=Page(out_one.read_text(), one_stdout),
-        finished=Page(default_path.read_text(), finished_stdout),
-        running=Page(out_running.read_text(), running_stdout),
-        logged_after_finish=logged, finished_study=study, default_path=default_path,
-    )
+        running_trial = study.ask()  # another worker's trial, one epoch in; the study not scored yet
+        running_trial.report(0.1, 1)
+        study.set_user_attr("fer.test_score", None)
+        out_running = folder / "running.html"
+        running_stdout = _report("--out", str(out_running))
+        yield Stages(
+            one_trial=one_trial, finished=Page(default_path.read_text(), finished_stdout),
+            running=Page(out_running.read_text(), running_stdout),
+            logged_after_finish=logged, finished_study=study, default_path=default_path,
+        )
 
 
 # --- the study's reports --------------------------------------------------------------------------------------
 @pytest.mark.integration
 def test_finished_report_has_every_section_with_valid_plotly_json(stages: Stages) -> None:
     page = stages.finished
-    assert [title for title, _ in SECTION_PATTERN.findall(page.html)] == list(SECTION_TITLES)
+    assert [title for title, _ in SECTION_PATTERN.findall(page.html)] == [title for title, _ in SECTIONS]
     assert page.html.count("plotly.js v") == 1  # the bundle is inlined once: the page opens offline
     assert "<script src=" not in page.html  # nothing fetched from the network
     for title in ("Optimization history", "Learning curves (intermediate values)", "Parallel coordinates",
@@ -143,7 +142,7 @@ def test_finished_report_has_every_section_with_valid_plotly_json(stages: Stages
 @pytest.mark.integration
 def test_one_trial_report_says_which_figures_need_more_trials(stages: Stages) -> None:
     page = stages.one_trial
-    assert [title for title, _ in SECTION_PATTERN.findall(page.html)] == list(SECTION_TITLES)
+    assert [title for title, _ in SECTION_PATTERN.findall(page.html)] == [title for title, _ in SECTIONS]
     for title in ("Parameter importances", "Parallel coordinates"):
         assert "Needs more trials" in page.note(title)
         assert "at least 2 completed trials (this study has 1)" in page.note(title)
@@ -179,7 +178,7 @@ def test_still_running_unscored_study_renders_on_validation(stages: Stages) -> N
 @pytest.mark.integration
 def test_cli_refuses_unknown_study_and_non_html_out(stages: Stages, capsys: pytest.CaptureFixture) -> None:
     assert main(["report", "--study", "nope"]) == 1
-    assert "No study named 'nope'; known studies: rep" in capsys.readouterr().err
+    assert f"No study named 'nope'; known studies: {STUDY}" in capsys.readouterr().err
     assert main(["report", "--study", STUDY, "--out", "report.txt"]) == 2
     assert "--out must name an .html file (got 'report.txt')" in capsys.readouterr().err
 

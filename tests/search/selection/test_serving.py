@@ -17,8 +17,7 @@ import pytest
 
 from search import main
 from search.paths import default_tracking_uri
-from search.tracking import model_signature
-from search.tracking import port_is_free, stop_process_group
+from search.tracking import model_signature, port_is_free, stop_process_group
 
 pytestmark = pytest.mark.integration
 
@@ -64,7 +63,7 @@ def _wait_until_serving(process: subprocess.Popen[bytes], url: str, log: Path) -
     pytest.fail(f"mlflow models serve did not answer within {START_TIMEOUT_S:.0f} s:\n{log.read_text()[-3000:]}")
 
 
-def test_served_champion_predicts_what_its_test_score_measured(workdir: Path, small_csv: Path) -> None:
+def test_served_champion_predicts_what_its_test_score_measured(workdir_with_store: Path, small_csv: Path) -> None:
     """A champion test-scored with flip TTA carries it inside: the server answers the TTA-averaged probabilities."""
     import mlflow
     from mlflow import MlflowClient
@@ -83,7 +82,7 @@ def test_served_champion_predicts_what_its_test_score_measured(workdir: Path, sm
 
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    log = workdir / "serve.log"
+    log = workdir_with_store / "serve.log"
     env = {**os.environ, "MLFLOW_TRACKING_URI": default_tracking_uri()}
     command = [sys.executable, "-m", "mlflow", "models", "serve", "-m", CHAMPION, "--env-manager", "local",
                "--host", "127.0.0.1", "--port", str(port)]

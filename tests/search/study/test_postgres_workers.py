@@ -11,7 +11,7 @@ import optuna
 import pytest
 
 from search import main
-from tests.search.test_workers import check_study_bookkeeping
+from tests.search.study.test_workers import check_study_bookkeeping
 
 pytestmark = pytest.mark.integration
 
@@ -21,7 +21,8 @@ def test_three_workers_share_a_postgresql_study_and_a_tracking_server(
 ) -> None:
     n_trials = 6
     command = [sys.executable, "-m", "search", "run", "--space", "smoke", "--data", str(small_csv),
-               "--storage", fresh_database, "--study", "pg", "--trials", str(n_trials), "--pruner", "none"]
+               "--storage", fresh_database, "--study", "pg", "--trials", str(n_trials), "--epochs", "1",
+               "--pruner", "none"]
     env = {**os.environ, "MLFLOW_TRACKING_URI": mlflow_server, "PYTHONUNBUFFERED": "1",
            "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
     workers = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

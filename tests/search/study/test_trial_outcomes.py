@@ -52,8 +52,8 @@ def _run_and_collect(space: Path, csv: Path, study_name: str, n_trials: int = 2)
     return study.trials
 
 
-def test_candidate_over_the_macs_budget_fails_before_training(workdir: Path, small_csv: Path) -> None:
-    space = _space(workdir, "budget", budget="budget: {max_macs: 1000}\n")
+def test_candidate_over_the_macs_budget_fails_before_training(workdir_with_store: Path, small_csv: Path) -> None:
+    space = _space(workdir_with_store, "budget", budget="budget: {max_macs: 1000}\n")
     trials = _run_and_collect(space, small_csv, "budget")
     assert all(t.state == TrialState.FAIL for t in trials)
     assert all(t.user_attrs["fail_reason"].startswith("over the MACs budget: ") for t in trials)
@@ -61,16 +61,16 @@ def test_candidate_over_the_macs_budget_fails_before_training(workdir: Path, sma
 
 
 def test_candidate_whose_feature_map_vanishes_fails_with_the_geometry_reason(
-    workdir: Path, small_csv: Path
+    workdir_with_store: Path, small_csv: Path
 ) -> None:
-    space = _space(workdir, "geometry", n_blocks=4, padding="valid")
+    space = _space(workdir_with_store, "geometry", n_blocks=4, padding="valid")
     trials = _run_and_collect(space, small_csv, "geometry")
     assert all("invalid candidate" in t.user_attrs["fail_reason"] for t in trials)
     assert all("block" in t.user_attrs["fail_reason"] for t in trials)
 
 
-def test_diverging_candidate_fails_as_nan(workdir: Path, small_csv: Path) -> None:
-    space = _space(workdir, "nan", learning_rate="1.0e30")
+def test_diverging_candidate_fails_as_nan(workdir_with_store: Path, small_csv: Path) -> None:
+    space = _space(workdir_with_store, "nan", learning_rate="1.0e30")
     trials = _run_and_collect(space, small_csv, "nan", n_trials=1)
     assert trials[0].user_attrs["fail_reason"].startswith("diverged: NaN loss")
 

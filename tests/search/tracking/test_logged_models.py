@@ -9,7 +9,7 @@ from fer_core.model import build_model, get_preset
 from search.tracking import StudyTracker
 
 
-def test_a_logged_model_is_found_until_it_is_deleted_with_its_files(workdir: Path) -> None:
+def test_a_logged_model_is_found_until_it_is_deleted_with_its_files(workdir_with_store: Path) -> None:
     tracker = StudyTracker("models")
     run_id = tracker.client.create_run(tracker.experiment_id).info.run_id
     logged = tracker.log_keras_model(run_id, build_model(get_preset("tiny")))
@@ -25,7 +25,7 @@ def test_a_logged_model_is_found_until_it_is_deleted_with_its_files(workdir: Pat
     tracker.delete_logged_model(logged.model_id)  # already deleted (another worker did): left alone
 
 
-def test_no_id_or_an_unknown_id_finds_nothing(workdir: Path) -> None:
+def test_no_id_or_an_unknown_id_finds_nothing(workdir_with_store: Path) -> None:
     tracker = StudyTracker("models")
     assert tracker.find_logged_model(None) is None
     assert tracker.find_logged_model("") is None
