@@ -58,8 +58,8 @@ BAYESIAN = Method("keras-tuner bayesian", "keras-tuner", tuner="bayesian")
 def run_method(method: Method, seed: int, args: argparse.Namespace, csv: Path) -> dict:
     """Runs one method's study in a fresh working directory under the wall-clock budget."""
     from search.engines import run_study
-    from search.selection import score_selected_model, state_counts
-    from search.study import StudySettings
+    from search.selection import score_selected_model
+    from search.study import StudySettings, state_counts
     from spaces import load_space
 
     workdir = Path(tempfile.mkdtemp(prefix="fer-efficiency-"))

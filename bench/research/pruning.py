@@ -94,7 +94,7 @@ def run_variant(pruner: str, args: argparse.Namespace, csv: Path, replay: list[d
 
 def variant_record(study: optuna.Study, *, pruner: str, wall_s: float, store: Path) -> dict:
     """What the benchmark keeps of a finished study: epochs, best value, time, states, parameters, curves."""
-    from search.selection import state_counts
+    from search.study import state_counts
 
     trials = study.get_trials(deepcopy=False)
     return {

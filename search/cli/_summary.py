@@ -5,7 +5,8 @@ from __future__ import annotations
 import optuna
 
 from search.cli._tables import format_leaderboard
-from search.selection import leaderboard, recorded_test_score, select_best, state_counts
+from search.selection import leaderboard, recorded_test_score, select_best
+from search.study import state_counts
 
 TOP_N = 5
 

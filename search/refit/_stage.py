@@ -27,9 +27,9 @@ from search.refit._checkpoint import TRAINING, RefitCheckpoint
 from search.refit._job import RefitJob, RefitResult
 from search.refit._options import RefitOptions
 from search.refit._progress import RefitProgress
-from search.selection import Selection, completed_trials, record_selection, recorded_selection
+from search.selection import Selection, record_selection, recorded_selection
 from search.signals import sigterm_as_keyboard_interrupt
-from search.study import CANDIDATE_ATTR, SETTINGS_ATTR
+from search.study import CANDIDATE_ATTR, SETTINGS_ATTR, completed_trials
 
 if TYPE_CHECKING:
     from search.refit._choice import RankedModel

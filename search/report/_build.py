@@ -32,7 +32,8 @@ from search.report._figures import (
 from search.report._html import render_page
 from search.report._refits import refit_section
 from search.report._section import Section, SectionContent, SectionUnavailable
-from search.selection import leaderboard, recorded_test_score, state_counts
+from search.selection import leaderboard, recorded_test_score
+from search.study import state_counts
 from search.tracking import REPORT_ARTIFACT, StudyTracker, quiet_artifact_downloads
 
 REPORTS_DIRNAME = "reports"

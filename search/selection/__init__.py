@@ -6,11 +6,8 @@ from __future__ import annotations
 
 from search.selection._leaderboard import (
     LeaderboardRow,
-    completed_trials,
     leaderboard,
-    ranking_key,
     select_best,
-    state_counts,
 )
 from search.selection._promotion import (
     DEFAULT_ALIAS,
@@ -35,7 +32,6 @@ from search.selection._test_score import (
 )
 
 __all__ = [
-    "completed_trials",
     "DEFAULT_ALIAS",
     "DEFAULT_MODEL_NAME",
     "KINDS",
@@ -46,7 +42,6 @@ __all__ = [
     "MODEL_DESCRIPTION",
     "promote_study",
     "Promotion",
-    "ranking_key",
     "record_selection",
     "recorded_selection",
     "recorded_test_score",
@@ -55,6 +50,5 @@ __all__ = [
     "Selection",
     "serving_model",
     "ServingModel",
-    "state_counts",
     "TestScore",
 ]

@@ -1,4 +1,4 @@
-"""Choosing the best trial on validation (ties: fewer parameters) and the leaderboard."""
+"""Choosing the best trial on validation and the leaderboard, in the order of ``search.study.ranking_key``."""
 
 from __future__ import annotations
 
@@ -6,22 +6,10 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import optuna
-from optuna.trial import FrozenTrial, TrialState
+from optuna.trial import FrozenTrial
 
 from search.errors import NoCompletedTrialError
-from search.study import MACS_ATTR, N_PARAMS_ATTR, REASON_ATTR
-
-
-def ranking_key(trial: FrozenTrial) -> tuple[float, int, int]:
-    """Sort key: highest validation accuracy first, then fewer parameters, then earlier trial."""
-    n_params = int(trial.user_attrs.get(N_PARAMS_ATTR, 2**62))
-    return (-float(trial.value if trial.value is not None else float("-inf")), n_params, trial.number)
-
-
-def completed_trials(study: optuna.Study) -> list[FrozenTrial]:
-    """Completed trials, best first."""
-    done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    return sorted(done, key=ranking_key)
+from search.study import MACS_ATTR, N_PARAMS_ATTR, completed_trials
 
 
 def select_best(study: optuna.Study) -> FrozenTrial:
@@ -60,15 +48,3 @@ def leaderboard(study: optuna.Study, top: int | None = None) -> list[Leaderboard
             params=dict(trial.params),
         ))
     return rows
-
-
-def state_counts(study: optuna.Study) -> dict[str, int]:
-    """Trials per final state: complete, pruned, failed, interrupted, running, waiting."""
-    counts = {"complete": 0, "pruned": 0, "failed": 0, "interrupted": 0, "running": 0, "waiting": 0}
-    for trial in study.get_trials(deepcopy=False):
-        if trial.state == TrialState.FAIL:
-            key = "interrupted" if trial.user_attrs.get(REASON_ATTR) == "interrupted" else "failed"
-        else:
-            key = trial.state.name.lower()
-        counts[key] = counts.get(key, 0) + 1
-    return counts

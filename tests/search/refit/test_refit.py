@@ -22,8 +22,8 @@ from search import main
 from search.paths import default_study_storage, default_tracking_uri, refit_dir
 from search.refit import EnsembleChoice, RefitCheckpoint, RefitOptions
 from search.report import build_report
-from search.selection import completed_trials, recorded_selection, recorded_test_score
-from search.study import load_study_data
+from search.selection import recorded_selection, recorded_test_score
+from search.study import completed_trials, load_study_data
 from tests.search._interrupt import refit_interrupted_after_first_epoch
 
 pytestmark = pytest.mark.integration

@@ -10,7 +10,8 @@ from optuna.trial import TrialState
 
 from search.cli import format_leaderboard
 from search.errors import NoCompletedTrialError
-from search.selection import leaderboard, select_best, state_counts
+from search.selection import leaderboard, select_best
+from search.study import state_counts
 
 
 def _study_with(*trials: tuple[float | None, int | None, TrialState, dict]) -> optuna.Study:
@@ -51,6 +52,11 @@ def test_state_counts_separate_interrupted_from_failed() -> None:
     )
     counts = state_counts(study)
     assert (counts["complete"], counts["pruned"], counts["failed"], counts["interrupted"]) == (1, 1, 1, 1)
+
+
+def test_a_trial_failed_by_its_heartbeat_counts_as_interrupted_as_it_is_rerun() -> None:
+    study = _study_with((None, None, TrialState.FAIL, {}))  # failed by a stale heartbeat: no reason recorded
+    assert state_counts(study)["interrupted"] == 1 and state_counts(study)["failed"] == 0
 
 
 def test_leaderboard_formats_as_table_and_json() -> None:
