@@ -210,16 +210,9 @@ def write_photos(samples: Sequence[Sample], folder: Path) -> list[Path]:
 
 
 # --- matching and scoring -------------------------------------------------------------------------------
-def iou(a: Box, b: Box) -> float:
-    width = max(0, min(a.right, b.right) - max(a.x, b.x))
-    height = max(0, min(a.bottom, b.bottom) - max(a.y, b.y))
-    overlap = width * height
-    return overlap / (a.width * a.height + b.width * b.height - overlap)
-
-
 def match(truth: Sequence[Box], found: Sequence[Box], min_iou: float = MIN_IOU) -> tuple[int, int]:
     """(faces found, false detections): pairs of best overlap first, each box used once."""
-    pairs = sorted(((iou(t, f), i, j) for i, t in enumerate(truth) for j, f in enumerate(found)), reverse=True)
+    pairs = sorted(((t.iou(f), i, j) for i, t in enumerate(truth) for j, f in enumerate(found)), reverse=True)
     used_truth: set[int] = set()
     used_found: set[int] = set()
     for overlap, i, j in pairs:
@@ -402,16 +395,16 @@ def alignment_agreement(csv: Path, model: Any, n_faces: int, seed: int) -> dict[
             truth = Box(x, y, 192, 192)
             crops["original"].append(test.images[index, ..., 0])
             owners["original"].append(number)
-            found = [f for f in detect_faces(detectors["mtcnn"], scene) if iou(f.box, truth) >= 0.25]
-            best = max(found, key=lambda f: iou(f.box, truth)) if found else None
+            found = [f for f in detect_faces(detectors["mtcnn"], scene) if f.box.iou(truth) >= 0.25]
+            best = max(found, key=lambda f: f.box.iou(truth)) if found else None
             if best is not None and best.eyes is not None:
                 crops["aligned"].append(align_face(scene, best.eyes))
                 crops["square"].append(crop_face(scene, best.box, 0.1))
                 owners["aligned"].append(number)
                 owners["square"].append(number)
-            haar = [f for f in detect_faces(detectors["haar"], scene) if iou(f.box, truth) >= 0.25]
+            haar = [f for f in detect_faces(detectors["haar"], scene) if f.box.iou(truth) >= 0.25]
             if haar:
-                crops["haar"].append(crop_face(scene, max(haar, key=lambda f: iou(f.box, truth)).box, 0.1))
+                crops["haar"].append(crop_face(scene, max(haar, key=lambda f: f.box.iou(truth)).box, 0.1))
                 owners["haar"].append(number)
         # right[method][n]: whether the model agrees with face n's label on that crop (absent: not found)
         right: dict[str, dict[int, bool]] = {}

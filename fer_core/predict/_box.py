@@ -51,6 +51,13 @@ class Box:
             height=max(1, round(self.height * factor)),
         )
 
+    def iou(self, other: Box) -> float:
+        """Intersection over union with ``other`` (0 when apart, 1 when the same box): how detections are matched."""
+        width = max(0, min(self.right, other.right) - max(self.x, other.x))
+        height = max(0, min(self.bottom, other.bottom) - max(self.y, other.y))
+        overlap = width * height
+        return overlap / (self.width * self.height + other.width * other.height - overlap)
+
     def to_dict(self) -> dict[str, int]:
         """``{"x", "y", "width", "height"}`` for JSON output."""
         return {"x": self.x, "y": self.y, "width": self.width, "height": self.height}

@@ -48,13 +48,6 @@ def _sample_portrait() -> Path:
     return path
 
 
-def _iou(a: Box, b: Box) -> float:
-    width = max(0, min(a.right, b.right) - max(a.x, b.x))
-    height = max(0, min(a.bottom, b.bottom) - max(a.y, b.y))
-    overlap = width * height
-    return overlap / (a.width * a.height + b.width * b.height - overlap)
-
-
 def _gradient(width: int = 300, height: int = 200) -> np.ndarray:
     """A smooth left-to-right ramp: nothing face-like for the cascade to find."""
     return np.tile(np.linspace(0, 255, width).astype(np.uint8), (height, 1))
@@ -83,11 +76,11 @@ def detector() -> HaarFaceDetector:
 def test_haar_finds_the_face_in_a_real_portrait(detector: HaarFaceDetector) -> None:
     grey = read_photo(_sample_portrait()).grey
     (box,) = detector.detect(grey)
-    assert _iou(box, GRACE_HOPPER_FACE) > 0.8
+    assert box.iou(GRACE_HOPPER_FACE) > 0.8
 
     reduced = HaarFaceDetector(max_side=300)  # detection on a 256x300 copy, boxes mapped back
     (small_box,) = reduced.detect(grey)
-    assert _iou(small_box, GRACE_HOPPER_FACE) > 0.7
+    assert small_box.iou(GRACE_HOPPER_FACE) > 0.7
     assert small_box.right <= grey.shape[1] and small_box.bottom <= grey.shape[0]
 
 

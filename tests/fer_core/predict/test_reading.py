@@ -96,6 +96,8 @@ def test_limits_and_boxes_validate_themselves() -> None:
     box = Box(np.int32(10), 20, 30, 40)
     assert type(box.x) is int and (box.right, box.bottom) == (40, 60)
     assert box.scaled(2.0) == Box(20, 40, 60, 80) and str(box) == "10,20,30x40"
+    assert box.iou(box) == 1.0 and box.iou(Box(100, 100, 5, 5)) == 0.0
+    assert Box(0, 0, 10, 10).iou(Box(5, 0, 10, 10)) == pytest.approx(50 / 150)
 
 
 def test_collect_inputs_walks_directories_in_order_and_names_annotated_copies(tmp_path: Path) -> None:
