@@ -8,6 +8,7 @@ from pathlib import Path
 from spaces._errors import SpaceError
 from spaces._reader import read_space
 from spaces._space import SearchSpace
+from spaces._yaml import read_space_text
 
 SHIPPED_SPACES_DIR: Path = Path(__file__).resolve().parent
 """Folder of the spaces that ship with fer-search (smoke, seed, vgg, compact, ...)."""
@@ -28,10 +29,7 @@ def load_space(name_or_path: str | os.PathLike[str]) -> SearchSpace:
             message names the file, the key path and the rule.
     """
     path, source = _locate(name_or_path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise SpaceError(f"cannot read the space file: {error}", source=source) from None
+    text = read_space_text(path, source)
     return read_space(text, name=path.stem, path=path, source=source)
 
 
@@ -46,7 +44,7 @@ def _locate(name_or_path: str | os.PathLike[str]) -> tuple[Path, str]:
     shipped = ", ".join(shipped_space_names())
     if isinstance(name_or_path, os.PathLike) or os.sep in text or text.endswith(_YAML_SUFFIXES):
         path = Path(text)
-        if not path.is_file():
+        if not path.exists():
             raise SpaceError(
                 f"space file {text} not found; give the path of a YAML file or a shipped space: {shipped}"
             )

@@ -28,7 +28,7 @@ from spaces._distributions import (
     is_number,
     same_kind,
 )
-from spaces._errors import SpaceError
+from spaces._errors import SpaceError, shown
 from spaces._schema import (
     ARCHITECTURE_FIELDS,
     AUGMENTATION_FIELDS,
@@ -111,7 +111,7 @@ class _Reader:
                 "the file is empty; a space needs at least `architecture.blocks` (see spaces/smoke.yaml)"
             )
         if not isinstance(raw, dict):
-            raise _fail(f"the top level must be a mapping of sections {', '.join(_TOP_KEYS)} (got {raw!r})")
+            raise _fail(f"the top level must be a mapping of sections {', '.join(_TOP_KEYS)} (got {shown(raw)})")
         _check_keys(raw, _TOP_KEYS, "")
         architecture = _section(raw, "architecture")
         if not architecture:
@@ -156,7 +156,7 @@ class _Reader:
             return (self._variant(raw, rule, path),)
         if not raw or not all(isinstance(item, dict) for item in raw):
             raise _fail(
-                f"a list is not a value here; write {{choice: {raw!r}}} to search over these values, "
+                f"a list is not a value here; write {{choice: {shown(raw)}}} to search over these values, "
                 "or give alternatives: a list of mappings, each with a `when`",
                 path,
             )
@@ -177,7 +177,7 @@ class _Reader:
         if not isinstance(raw, dict) or not raw:
             raise _fail(
                 f"`when` takes a mapping {{parameter: value or [values]}}, e.g. {{training.optimizer: sgd}} "
-                f"(got {raw!r})",
+                f"(got {shown(raw)})",
                 path,
             )
         conditions = []
@@ -233,7 +233,7 @@ class _Reader:
             )
         raise _fail(
             f"must be a mapping (one template for every {syntax.item}) or a list of mappings "
-            f"(one template per {syntax.item}); got {raw!r}",
+            f"(one template per {syntax.item}); got {shown(raw)}",
             path,
         )
 
@@ -259,14 +259,14 @@ def _section(raw: Mapping[Any, Any], key: str) -> Mapping[Any, Any]:
     if section is None:
         return {}
     if not isinstance(section, dict):
-        raise _fail(f"must be a mapping of keys to values or distributions (got {section!r})", key)
+        raise _fail(f"must be a mapping of keys to values or distributions (got {shown(section)})", key)
     return section
 
 
 def _check_keys(raw: Mapping[Any, Any], allowed: tuple[str, ...], path: str) -> None:
     unknown = [key for key in raw if key not in allowed]
     if unknown:
-        names = ", ".join(repr(key) for key in unknown)
+        names = ", ".join(shown(key) for key in unknown)
         where = f"{path}.{unknown[0]}" if path else str(unknown[0])
         raise _fail(f"unknown key {names}; allowed keys here: {', '.join(allowed)}", where)
 
@@ -288,7 +288,7 @@ def _distribution(raw: Mapping[Any, Any], path: str) -> Spec:
 def _bounds(raw: Mapping[Any, Any], kind: str) -> tuple[Any, Any]:
     bounds = raw[kind]
     if not isinstance(bounds, list) or len(bounds) != 2:
-        raise _fail(f"`{kind}` takes a list [low, high] (got {bounds!r})")
+        raise _fail(f"`{kind}` takes a list [low, high] (got {shown(bounds)})")
     return bounds[0], bounds[1]
 
 
@@ -304,7 +304,7 @@ def _float_range(raw: Mapping[Any, Any]) -> Spec:
 
 def _choice(raw: Mapping[Any, Any]) -> Spec:
     if not isinstance(raw["choice"], list):
-        raise _fail(f"`choice` takes a list of values (got {raw['choice']!r})")
+        raise _fail(f"`choice` takes a list of values (got {shown(raw['choice'])})")
     return Choice(tuple(raw["choice"]))
 
 
@@ -324,7 +324,7 @@ def _check_rule(spec: Spec, rule: FieldRule, path: str) -> None:
         raise _fail(f"takes {rule.describe()}, not a range; write {{choice: [...]}} to search", path)
     for value in spec.values():
         if not rule.accepts(value):
-            raise _fail(f"{value!r} is not allowed: the value must be {rule.describe()}", path)
+            raise _fail(f"{shown(value)} is not allowed: the value must be {rule.describe()}", path)
 
 
 def _check_alternatives(variants: tuple[Variant, ...], path: str) -> None:
@@ -392,7 +392,7 @@ def _check_conditions(space: SearchSpace, conditions: list[tuple[str, Condition]
         for wanted in condition.values:
             if not entry.can_take(wanted):
                 raise _fail(
-                    f"`when` expects {condition.target} to be {wanted!r}, a value it can never take "
+                    f"`when` expects {condition.target} to be {shown(wanted)}, a value it can never take "
                     f"(it takes: {_describe(entry)})",
                     path,
                 )
@@ -428,7 +428,7 @@ def _describe(entry: Entry) -> str:
         if isinstance(spec, (IntRange, FloatRange)):
             parts.append(f"[{spec.low}, {spec.high}]")
         else:
-            parts.extend(repr(value) for value in spec.values())
+            parts.extend(shown(value) for value in spec.values())
     return ", ".join(parts)
 
 
@@ -436,7 +436,7 @@ def _description(raw: Mapping[Any, Any], text: str) -> str:
     if "description" in raw:
         description = raw["description"]
         if not isinstance(description, str) or not description.strip():
-            raise _fail(f"must be a non-empty text (got {description!r})", "description")
+            raise _fail(f"must be a non-empty text (got {shown(description)})", "description")
         return " ".join(description.split())
     return _leading_comment(text)
 
@@ -460,13 +460,13 @@ def _max_macs(budget: Any) -> float | None:
     if budget is None:
         return None
     if not isinstance(budget, dict):
-        raise _fail(f"must be a mapping such as {{max_macs: 20.0e6}} (got {budget!r})", "budget")
+        raise _fail(f"must be a mapping such as {{max_macs: 20.0e6}} (got {shown(budget)})", "budget")
     _check_keys(budget, _BUDGET_KEYS, "budget")
     max_macs = budget.get("max_macs")
     if max_macs is None:
         return None
     if not is_number(max_macs) or not max_macs > 0:
         raise _fail(
-            f"must be a number of multiply-accumulates > 0 such as 20e6 (got {max_macs!r})", "budget.max_macs"
+            f"must be a number of multiply-accumulates > 0 such as 20e6 (got {shown(max_macs)})", "budget.max_macs"
         )
     return float(max_macs)

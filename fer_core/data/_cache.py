@@ -15,16 +15,20 @@ import warnings
 import zipfile
 from os import PathLike
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
 from fer_core.data._dataset import FERDataset, LoadReport
+from fer_core.data._files import open_regular_file
 from fer_core.emotions import IMAGE_SHAPE, N_CLASSES
 from fer_core.errors import DataError
 
 CACHE_FORMAT_VERSION: int = 1
 """Bump when the parsing rules or the file layout change: older entries are then never read."""
+
+MAX_CACHE_FILE_BYTES: int = 4 << 30
+"""Largest cache entry read (FER2013's is 83 MB): a guard against hostile or mistaken files."""
 
 CACHE_PREFIX = "fer-dataset"
 _ARRAY_KEYS = frozenset({"images", "labels", "usage", "meta"})
@@ -65,10 +69,11 @@ def load_cache_file(path: str | PathLike[str]) -> FERDataset:
     """Load a cache entry given directly (``load_dataset("....npz")``).
 
     Raises:
-        DataError: The file is not a readable fer-search cache entry of the current format.
+        DataError: The file is not a readable fer-search cache entry of the current format, is not
+            a regular file, or is larger than ``MAX_CACHE_FILE_BYTES``.
     """
     path = Path(path)
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         raise DataError(f"{path} does not exist; check the path of the cached dataset")
     return _read_entry(path, str(path))
 
@@ -118,9 +123,35 @@ def _meta_json(dataset: FERDataset) -> str:
 
 
 def _read_entry(path: Path, source: str) -> FERDataset:
-    """Read and validate an entry; every failure becomes a DataError naming the file and the rule."""
+    """Read and validate an entry; every failure becomes a DataError naming the file and the rule.
+
+    Only a regular file of at most ``MAX_CACHE_FILE_BYTES`` whose members are all stored is read.
+    """
+    with open_regular_file(path, max_bytes=MAX_CACHE_FILE_BYTES, what="dataset cache (.npz)") as handle:
+        _check_members_stored(path, handle)
+        return _read_open_entry(path, handle, source)
+
+
+def _check_members_stored(path: Path, handle: BinaryIO) -> None:
+    """Refuse an archive with compressed members: cache entries are stored, so their arrays can never
+    take more memory than the file's size (a deflated member could expand without bound)."""
     try:
-        with np.load(path, allow_pickle=False) as entry:
+        with zipfile.ZipFile(handle) as archive:
+            compressed = [info.filename for info in archive.infolist() if info.compress_type != zipfile.ZIP_STORED]
+    except (OSError, zipfile.BadZipFile, ValueError) as exc:
+        raise DataError(f"{path} is not a readable fer-search dataset cache ({exc}); delete it") from None
+    if compressed:
+        raise DataError(
+            f"{path} has compressed member(s) {', '.join(compressed[:3])}; a fer-search dataset cache "
+            "stores its arrays uncompressed (np.savez), so their size is bounded by the file's size"
+        )
+    handle.seek(0)
+
+
+def _read_open_entry(path: Path, handle: BinaryIO, source: str) -> FERDataset:
+    """Read and validate the entry open in ``handle``."""
+    try:
+        with np.load(handle, allow_pickle=False) as entry:
             keys = set(entry.files)
             if not {"images", "labels", "meta"} <= keys or not keys <= _ARRAY_KEYS:
                 raise DataError(

@@ -17,8 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from fer_core.data._dataset import FERDataset, LoadReport, Usage
+from fer_core.data._files import open_regular_file
 from fer_core.data._pixels import ParsedPixels, RowProblem, parse_pixel_spans
-from fer_core.data._stream import GZIP_MAGIC, ByteChunks, read_ahead
+from fer_core.data._stream import GZIP_MAGIC, MAX_FILE_BYTES, ByteChunks, read_ahead
 from fer_core.emotions import IMAGE_SHAPE, N_CLASSES
 from fer_core.errors import DataError
 
@@ -41,6 +42,9 @@ REASON_USAGE = "unknown Usage"
 N_EXAMPLES: int = 5
 """Skipped rows quoted in the report (the first ones)."""
 
+MAX_LINE_BYTES: int = 64 * 1024
+"""Longest CSV line accepted (a FER2013 row is 8-10 KB): a line without end cannot fill memory."""
+
 ROWS_PER_PARSE: int = 128
 """Rows whose pixels are parsed together: ~1 MB of text keeps numpy's temporaries in cache."""
 
@@ -53,6 +57,7 @@ _UTF8_BOM = b"\xef\xbb\xbf"
 _PAD = b"   "
 """Spaces before the text of each chunk: the pixel parser looks up to 3 bytes behind a value."""
 _SPACES = b" " * 256
+_NEWLINE = ord("\n")
 _BLANK_LINE = RowProblem("blank line", "")
 """Marker for lines holding only whitespace: ignored, not counted as rows."""
 
@@ -125,18 +130,17 @@ def load_csv(path: str | PathLike[str], *, skip_bad_rows: bool = False) -> FERDa
 
 
 def _check_readable_file(path: Path) -> None:
-    """Fail early, with the path, when the file is missing or is a directory."""
-    if not path.exists():
-        raise DataError(f"{path} does not exist; check the path (FER2013 is fer2013.csv or .csv.gz)")
-    if not path.is_file():
-        raise DataError(f"{path} is not a file; pass a .csv/.csv.gz file or use load_dataset()")
+    """Fail early, with the path, when the file is missing, not a regular file, or too large."""
+    if path.is_dir():
+        raise DataError(f"{path} is not a file but a folder; pass a .csv/.csv.gz file or use load_dataset()")
+    open_regular_file(path, max_bytes=MAX_FILE_BYTES, what="CSV file").close()
 
 
 def _read_rows(chunks: Iterator[bytes], path: Path, accumulator: _Accumulator) -> _Columns:
     """Parse the header, then every block of complete lines, into ``accumulator``."""
     columns: _Columns | None = None
     line_number = 1
-    for text in _complete_lines(chunks):
+    for text in _complete_lines(chunks, path):
         start = len(_PAD)
         if columns is None:
             start = text.find(b"\n", start) + 1
@@ -152,23 +156,54 @@ def _read_rows(chunks: Iterator[bytes], path: Path, accumulator: _Accumulator) -
     return columns
 
 
-def _complete_lines(chunks: Iterator[bytes]) -> Iterator[bytearray]:
+def _complete_lines(chunks: Iterator[bytes], path: Path) -> Iterator[bytearray]:
     """Regroup chunks into writable buffers of whole lines, each buffer led by three spaces.
 
-    Every yielded line ends with a newline (one is added to a last line that lacks it).
+    Every yielded line ends with a newline (one is added to a last line that lacks it). The pieces of
+    a line that spans chunks are kept in a list and joined once, so no byte is copied twice, and a
+    line longer than ``MAX_LINE_BYTES`` is refused as soon as that much of it has been read.
     """
-    carry = b""
+    pieces: list[bytes] = []
+    n_carried = 0
+    n_lines = 0
     for chunk in chunks:
+        end = chunk.rfind(b"\n") + 1
+        if not end:
+            pieces.append(chunk)
+            n_carried += len(chunk)
+            _check_line_length(n_carried, n_lines + 1, path)
+            continue
+        _check_line_length(n_carried + chunk.find(b"\n"), n_lines + 1, path)
         text = bytearray(_PAD)
-        text += carry
-        text += chunk
-        end = text.rfind(b"\n") + 1
-        carry = bytes(text[max(end, len(_PAD)) :])
-        if end:
-            del text[end:]
-            yield text
-    if carry.strip():
-        yield bytearray(_PAD) + carry + b"\n"
+        for piece in pieces:
+            text += piece
+        text += memoryview(chunk)[:end]
+        n_lines = _check_line_lengths(text, n_lines, path)
+        pieces = [chunk[end:]] if end < len(chunk) else []
+        n_carried = len(chunk) - end
+        _check_line_length(n_carried, n_lines + 1, path)
+        yield text
+    if any(piece.strip() for piece in pieces):
+        yield bytearray(_PAD) + b"".join(pieces) + b"\n"
+
+
+def _check_line_length(n_bytes: int, line_number: int, path: Path) -> None:
+    """Refuse a line of more than ``MAX_LINE_BYTES`` (before it is read whole)."""
+    if n_bytes > MAX_LINE_BYTES:
+        raise DataError(
+            f"{path}: line {line_number} is longer than {MAX_LINE_BYTES:,} bytes, the limit for one CSV "
+            "row (a FER2013 row is about 10 KB); this is not a FER CSV, or its line ends are missing"
+        )
+
+
+def _check_line_lengths(text: bytearray, n_lines_before: int, path: Path) -> int:
+    """Refuse a block of complete lines if any exceeds ``MAX_LINE_BYTES``; return the lines read so far."""
+    newlines = np.flatnonzero(np.frombuffer(text, dtype=np.uint8) == _NEWLINE)
+    lengths = np.diff(newlines, prepend=len(_PAD) - 1) - 1
+    too_long = np.flatnonzero(lengths > MAX_LINE_BYTES)
+    if len(too_long):
+        _check_line_length(int(lengths[too_long[0]]), n_lines_before + int(too_long[0]) + 1, path)
+    return n_lines_before + len(newlines)
 
 
 def _parse_header(line: bytes, path: Path) -> _Columns:

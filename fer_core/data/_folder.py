@@ -13,6 +13,7 @@ from typing import Protocol, TypeVar
 import numpy as np
 
 from fer_core.data._dataset import FERDataset, LoadReport, Usage
+from fer_core.data._files import REASON_MISSING, REASON_UNREADABLE, FileRefusedError, open_regular_file
 from fer_core.data._images import DECODE_ERRORS, DecodedImage, ImageTooLargeError, decode_face
 from fer_core.emotions import EMOTIONS, IMAGE_SHAPE
 from fer_core.errors import DataError
@@ -31,6 +32,13 @@ SPLIT_FOLDERS: Mapping[str, Usage] = {
 DEFAULT_MAX_IMAGE_PIXELS = 20_000_000
 """Largest width * height decoded per file: a guard against decompression bombs."""
 
+DEFAULT_MAX_IMAGE_BYTES = 32 * 1024 * 1024
+"""Largest image file read (checked before reading): a 10 GB video named .png costs nothing."""
+
+IMAGE_SIGNATURES: tuple[bytes, ...] = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
+"""First bytes of a PNG and of a JPEG file, checked before a file is read whole."""
+_SIGNATURE_BYTES = 8
+
 _IGNORED_NAMES = frozenset({"__macosx", "thumbs.db", "desktop.ini"})
 """Operating-system litter skipped silently, like every name starting with a dot."""
 
@@ -39,6 +47,14 @@ _N_SKIPPED_EXAMPLES = 5
 _SKIP_HINT = "Fix or remove the file, or pass skip_bad_rows=True to skip bad images."
 
 _EMOTION_LABELS: Mapping[str, int] = {name: label for label, name in enumerate(EMOTIONS)}
+
+
+@dataclass(frozen=True)
+class _Limits:
+    """Per-file limits: bytes read and pixels decoded."""
+
+    max_bytes: int
+    max_pixels: int
 
 
 @dataclass(frozen=True)
@@ -57,7 +73,7 @@ class _Hasher(Protocol):
     def update(self, data: bytes, /) -> None: ...
 
 
-class _BadImage(Exception):
+class BadImage(Exception):
     """A file that cannot become a face; ``reason`` is the short key counted in the report."""
 
     def __init__(self, reason: str, detail: str) -> None:
@@ -71,6 +87,7 @@ def load_image_folder(
     *,
     skip_bad_rows: bool = False,
     max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS,
+    max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES,
 ) -> FERDataset:
     """Read a tree of face images into 48x48 grey uint8 arrays.
 
@@ -85,26 +102,30 @@ def load_image_folder(
         skip_bad_rows: Skip unreadable, corrupt, oversized or non-image files and count them in
             the report instead of failing on the first one.
         max_image_pixels: Largest width * height decoded (decompression-bomb guard).
+        max_image_bytes: Largest file read; FIFOs, devices and links to them are never read.
 
     Returns:
-        The dataset; ``content_hash`` covers the sorted relative paths and every file's bytes.
+        The dataset; ``content_hash`` covers the sorted relative paths and every image file's bytes
+        (a file refused before reading, such as a ``.mp4`` or a FIFO, counts by its name only).
 
     Raises:
         DataError: Missing root, unknown or duplicate folder names, mixed layouts, an empty
             emotion folder, a bad file (unless ``skip_bad_rows``), or no usable image at all.
     """
-    _check_max_image_pixels(max_image_pixels)
+    _check_limit("max_image_pixels", max_image_pixels)
+    _check_limit("max_image_bytes", max_image_bytes)
     root_path = Path(root)
     files = _discover_files(root_path)
-    return _read_files(root_path, files, skip_bad_rows=skip_bad_rows, max_image_pixels=max_image_pixels)
+    limits = _Limits(max_bytes=max_image_bytes, max_pixels=max_image_pixels)
+    return _read_files(root_path, files, skip_bad_rows=skip_bad_rows, limits=limits)
 
 
-def _check_max_image_pixels(max_image_pixels: int) -> None:
-    """Reject a pixel limit that is not a positive integer."""
-    if isinstance(max_image_pixels, bool) or not isinstance(max_image_pixels, int):
-        raise TypeError(f"max_image_pixels must be an int (got {max_image_pixels!r})")
-    if max_image_pixels < 1:
-        raise ValueError(f"max_image_pixels must be >= 1 (got {max_image_pixels})")
+def _check_limit(name: str, value: int) -> None:
+    """Reject a limit that is not a positive integer."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int (got {value!r})")
+    if value < 1:
+        raise ValueError(f"{name} must be >= 1 (got {value})")
 
 
 # --------------------------------------------------------------------------- discovering the tree
@@ -248,7 +269,7 @@ class _SkipLog:
         self.reasons: Counter[str] = Counter()
         self.examples: list[str] = []
 
-    def add(self, file: _ImageFile, bad: _BadImage) -> None:
+    def add(self, file: _ImageFile, bad: BadImage) -> None:
         self.reasons[bad.reason] += 1
         if len(self.examples) < _N_SKIPPED_EXAMPLES:
             self.examples.append(f"{file.relative}: {bad.detail}")
@@ -258,9 +279,7 @@ class _SkipLog:
         return sum(self.reasons.values())
 
 
-def _read_files(
-    root: Path, files: list[_ImageFile], *, skip_bad_rows: bool, max_image_pixels: int
-) -> FERDataset:
+def _read_files(root: Path, files: list[_ImageFile], *, skip_bad_rows: bool, limits: _Limits) -> FERDataset:
     """Decode every file in order into preallocated uint8 arrays, hashing paths and bytes."""
     n_files = len(files)
     images = np.empty((n_files, *IMAGE_SHAPE), dtype=np.uint8)
@@ -271,8 +290,8 @@ def _read_files(
     n_kept = n_converted = 0
     for file in files:
         try:
-            face = _decode_file(file, hasher, max_image_pixels)
-        except _BadImage as bad:
+            face = _decode_file(file, hasher, limits)
+        except BadImage as bad:
             if not skip_bad_rows:
                 raise DataError(f"{bad.detail}. {_SKIP_HINT}") from bad.__cause__
             skips.add(file, bad)
@@ -305,26 +324,57 @@ def _read_files(
     )
 
 
-def _decode_file(file: _ImageFile, hasher: _Hasher, max_image_pixels: int) -> DecodedImage:
-    """Read one file (feeding the content hash) and decode it, or raise ``_BadImage`` saying why."""
+def _decode_file(file: _ImageFile, hasher: _Hasher, limits: _Limits) -> DecodedImage:
+    """Check, read and decode one file (feeding the content hash), or raise ``BadImage`` saying why.
+
+    The name, the kind of file and its size are checked before it is read, its first bytes before it
+    is read whole, and the pixel count on the image header before a pixel is decoded.
+    """
+    data = b""
     try:
-        data = file.path.read_bytes()
-    except OSError as error:
-        _hash_entry(hasher, file.relative, b"")
-        raise _BadImage("unreadable file", f"Cannot read {file.path}: {error.strerror or error}") from error
-    _hash_entry(hasher, file.relative, data)
+        _check_image_name(file)
+        data = read_image_bytes(file.path, limits.max_bytes)
+    finally:
+        _hash_entry(hasher, file.relative, data)
+    try:
+        return decode_face(data, max_image_pixels=limits.max_pixels)
+    except ImageTooLargeError as error:
+        raise BadImage("image too large", f"Image {file.path} is too large: {error}") from error
+    except DECODE_ERRORS as error:
+        raise BadImage("corrupt image", f"Cannot decode {file.path} as PNG/JPEG: {error}") from error
+
+
+def _check_image_name(file: _ImageFile) -> None:
+    """Refuse, unread, a file whose extension is not an accepted image type."""
     if not _is_image_name(file.path):
-        raise _BadImage(
+        raise BadImage(
             "unsupported file type",
             f"Unsupported file type '{file.path.suffix}' for {file.path} "
             f"(allowed: {', '.join(IMAGE_EXTENSIONS)})",
         )
+
+
+def read_image_bytes(path: Path, max_bytes: int) -> bytes:
+    """The bytes of a regular file of at most ``max_bytes`` that starts like a PNG or a JPEG."""
     try:
-        return decode_face(data, max_image_pixels=max_image_pixels)
-    except ImageTooLargeError as error:
-        raise _BadImage("image too large", f"Image {file.path} is too large: {error}") from error
-    except DECODE_ERRORS as error:
-        raise _BadImage("corrupt image", f"Cannot decode {file.path} as PNG/JPEG: {error}") from error
+        with open_regular_file(path, max_bytes=max_bytes, what="image file") as handle:
+            head = handle.read(_SIGNATURE_BYTES)
+            if not head.startswith(IMAGE_SIGNATURES):
+                raise BadImage(
+                    "corrupt image",
+                    f"Cannot decode {path} as PNG/JPEG: it does not start with a PNG or JPEG signature "
+                    f"(first bytes {head[:8].hex(' ') or 'none'})",
+                )
+            data = head + handle.read(max_bytes + 1 - len(head))
+    except FileRefusedError as error:
+        if error.reason in (REASON_MISSING, REASON_UNREADABLE):
+            raise BadImage("unreadable file", f"Cannot read {path}: {error.strerror}") from None
+        raise BadImage(error.reason, str(error)) from None
+    except OSError as error:
+        raise BadImage("unreadable file", f"Cannot read {path}: {error.strerror or error}") from error
+    if len(data) > max_bytes:  # the file grew after its size was checked
+        raise BadImage("file too large", f"{path} is more than the limit of {max_bytes:,} bytes for an image file")
+    return data
 
 
 def _hash_entry(hasher: _Hasher, relative: str, data: bytes) -> None:

@@ -69,7 +69,7 @@ def decode_face(data: bytes, *, max_image_pixels: int) -> DecodedImage:
     with warnings.catch_warnings():
         # Our own pixel limit is checked below; PIL's warning would only duplicate it.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        with Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS) as image:
+        with _open_image(data, max_image_pixels) as image:
             _check_pixel_count(image, max_image_pixels)
             converted = image.size != (IMAGE_SIZE, IMAGE_SIZE) or image.mode != "L"
             image.draft("L", (IMAGE_SIZE, IMAGE_SIZE))  # JPEG only: decode at a reduced scale
@@ -77,6 +77,17 @@ def decode_face(data: bytes, *, max_image_pixels: int) -> DecodedImage:
             if grey.size != (IMAGE_SIZE, IMAGE_SIZE):
                 grey = grey.resize((IMAGE_SIZE, IMAGE_SIZE), Image.Resampling.LANCZOS, reducing_gap=3.0)
             return DecodedImage(pixels=np.asarray(grey, dtype=np.uint8), converted=converted)
+
+
+def _open_image(data: bytes, max_image_pixels: int) -> Image.Image:
+    """Open (header only) PNG/JPEG bytes; PIL's own bomb refusal becomes ``ImageTooLargeError``."""
+    try:
+        return Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
+    except Image.DecompressionBombError as error:
+        raise ImageTooLargeError(
+            f"{error} (PIL's own guard), far more than max_image_pixels={max_image_pixels:,} "
+            "(a decompression-bomb guard; raise the limit if the file is genuine)"
+        ) from None
 
 
 def _check_pixel_count(image: Image.Image, max_image_pixels: int) -> None:
