@@ -7,7 +7,14 @@ from fer_core.predict._crop import DEFAULT_MARGIN, crop_face, resize_to_input
 from fer_core.predict._detect import CASCADE_FILE, FaceDetectorUnavailable, HaarFaceDetector
 from fer_core.predict._detectors import DEFAULT_DETECTOR, DETECTOR_NAMES, make_detector
 from fer_core.predict._draw import draw_predictions, save_image
+from fer_core.predict._exported import (
+    EXPORTED_SUFFIXES,
+    ExportedModel,
+    ExportRuntimeUnavailable,
+    load_exported_model,
+)
 from fer_core.predict._inputs import InputFile, InputListing, collect_inputs
+from fer_core.predict._latency import LATENCY_BATCH_SIZE, Latency, keras_predict_fn, measure_latency
 from fer_core.predict._locate import (
     FaceDetector,
     FaceRegions,
@@ -45,12 +52,16 @@ __all__ = [
     "DEFAULT_MAX_BYTES",
     "DEFAULT_MAX_PIXELS",
     "DETECTOR_NAMES",
+    "EXPORTED_SUFFIXES",
     "FER2013_GEOMETRY",
+    "LATENCY_BATCH_SIZE",
     "PHOTO_FORMATS",
     "PHOTO_SUFFIXES",
     "Box",
     "DetectedFace",
     "EmotionPredictor",
+    "ExportRuntimeUnavailable",
+    "ExportedModel",
     "Eyes",
     "FaceDetector",
     "FaceDetectorUnavailable",
@@ -61,6 +72,7 @@ __all__ = [
     "HaarFaceDetector",
     "InputFile",
     "InputListing",
+    "Latency",
     "LandmarkFaceDetector",
     "MtcnnFaceDetector",
     "Photo",
@@ -76,8 +88,11 @@ __all__ = [
     "crop_face",
     "detect_faces",
     "draw_predictions",
+    "keras_predict_fn",
+    "load_exported_model",
     "locate_faces",
     "make_detector",
+    "measure_latency",
     "read_photo",
     "resize_to_input",
     "save_image",
