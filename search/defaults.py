@@ -28,11 +28,15 @@ DEFAULT_MODEL_NAME = "fer-emotion"
 DEFAULT_ALIAS = "champion"
 """The registered model and alias ``promote`` moves (``search.selection.promote_study``)."""
 
+DEFAULT_RETRY_S = 60.0
+"""Seconds a worker rides out an unreachable tracking store, storage or disk before it stops (``--retry-for``)."""
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5000
 """Where ``search ui`` serves the MLflow UI (``search.tracking.UiSettings``)."""
 
 __all__ = [
     "DEFAULT_ALIAS", "DEFAULT_ENSEMBLE_MAX", "DEFAULT_EPOCHS", "DEFAULT_HOST", "DEFAULT_MODEL_NAME", "DEFAULT_PATIENCE",
-    "DEFAULT_PORT", "DEFAULT_TOP", "DEFAULT_TTA", "ENGINES", "PRUNER_NAMES", "SAMPLER_NAMES", "TUNERS",
+    "DEFAULT_PORT", "DEFAULT_RETRY_S", "DEFAULT_TOP", "DEFAULT_TTA", "ENGINES", "PRUNER_NAMES", "SAMPLER_NAMES",
+    "TUNERS",
 ]

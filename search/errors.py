@@ -44,6 +44,17 @@ class TrackingError(SearchError, RuntimeError):
     """The MLflow tracking store cannot be reached or used (the message never shows a password)."""
 
 
+class InfrastructureError(SearchError, RuntimeError):
+    """A service the work needs (tracking server, study storage, disk) stayed unavailable past the retry budget.
+
+    Not the candidate's fault: the interrupted trial or refit is left to run again and nothing is counted.
+    The distinct status (75, ``EX_TEMPFAIL`` of sysexits.h: "try again later") lets a scheduler restart the
+    worker once the service is back.
+    """
+
+    exit_status = 75
+
+
 class SamplerUnavailable(SearchError, RuntimeError):
     """A registered sampler whose optional dependency is not installed."""
 
@@ -69,7 +80,7 @@ class UiError(SearchError):
 
 
 __all__ = [
-    "AlreadyScoredError", "CheckpointMismatchError", "NoCompletedTrialError", "NotFoundError", "PromotionRefused",
-    "RefitBusyError", "SamplerUnavailable", "SearchError", "SettingsError", "StorageError", "StudyMismatchError",
-    "TrackingError", "UiError", "UsageError",
+    "AlreadyScoredError", "CheckpointMismatchError", "InfrastructureError", "NoCompletedTrialError", "NotFoundError",
+    "PromotionRefused", "RefitBusyError", "SamplerUnavailable", "SearchError", "SettingsError", "StorageError",
+    "StudyMismatchError", "TrackingError", "UiError", "UsageError",
 ]
