@@ -56,13 +56,19 @@ MODEL_ID_TAG = "fer.model_id"
 MODEL_DELETED_TAG = "fer.model_deleted"
 """``true`` once keep-top-K deleted the run's model."""
 REGISTERED_TAG = "fer.registered"
-"""``true`` once ``promote`` registered a model of the run (keep-top-K never deletes it)."""
+"""``true`` once a model of the run is registered (set by ``promote`` before it registers, or by keep-top-K when
+the registry has a version of it): keep-top-K never deletes it."""
 KT_TRIAL_ID_TAG = "fer.kt_trial_id"
 KT_BRACKET_TAG = "fer.kt_bracket"
 KT_ROUND_TAG = "fer.kt_round"
 KT_EPOCHS_TAG = "fer.kt_epochs"
 KT_CONTINUES_TAG = "fer.kt_continues"
 KT_INITIAL_EPOCH_TAG = "fer.kt_initial_epoch"
+
+LATENCY_METRIC = "latency_ms"
+"""A trial run's single-face inference latency (ms), timed on the trial's machine before training."""
+LATENCY_BATCH_METRIC = "latency_batch64_ms"
+"""A trial run's latency (ms) of one call on a batch of 64 faces."""
 
 # --- refit and ensemble runs -----------------------------------------------------------------------------
 REFIT_OF_TAG = "fer.refit_of"
@@ -134,5 +140,58 @@ VERSION_TTA_TAG = "tta"
 VERSION_MEMBERS_TAG = "members"
 TTA_IN_MODEL_TAG = "tta_in_model"
 """``true`` when the registered model applies its ``tta`` itself (see ``search.selection._serving_model``)."""
+EXPORTS_ARTIFACT_DIR = "exports"
+"""Where ``export`` logs the exported files on the registered version's run: ``exports/<format>-<quantization>/``."""
+
+
+def export_tag(export_format: str, quantization: str, field: str) -> str:
+    """A model-version tag of one export (``export.onnx.int8.latency_ms``, ...), so several exports coexist."""
+    return f"export.{export_format}.{quantization}.{field}"
+
+
 SCORED_MODEL_TAG = "scored_model"
 """The URI of the model the test score is about, without TTA inside."""
+
+# --- evaluations on other data sets (``python -m search evaluate``) ----------------------------------------
+EVALUATION_ROLE = "evaluation"
+"""The ``fer.role`` of an evaluation run (in the model's study's experiment, else in ``evaluations``)."""
+EVALUATIONS_EXPERIMENT = "evaluations"
+"""The experiment of evaluations of a model that belongs to no study (a ``.keras`` file)."""
+EVAL_NAME_TAG = "fer.eval_name"
+EVAL_DATA_TAG = "fer.eval_data"
+EVAL_DATA_HASH_TAG = "fer.eval_data_hash"
+EVAL_MODEL_URI_TAG = "fer.eval_model_uri"
+EVAL_MODEL_NAME_TAG = "fer.eval_model_name"
+EVAL_MODEL_VERSION_TAG = "fer.eval_model_version"
+EVAL_MODEL_RUN_TAG = "fer.eval_model_run_id"
+"""The run that logged the evaluated model (a registered version's run)."""
+EVAL_OVERLAP_TAG = "fer.eval_training_overlap"
+"""How many evaluated faces are byte-identical to a face of the study's training split (``unknown`` when the
+study's data could not be read)."""
+EVALUATION_ARTIFACT = "evaluation/result.json"
+EVALUATION_CONFUSION_ARTIFACT = "evaluation/confusion.html"
+EVAL_VERSION_TAG_PREFIX = "eval."
+
+
+def eval_version_tag(name: str, field: str) -> str:
+    """A registered version's tag for one evaluation: ``eval.<name>.accuracy``, ``.n``, ``.ci95``, ``.run_id``."""
+    return f"{EVAL_VERSION_TAG_PREFIX}{name}.{field}"
+
+# --- the data audit and scores on unseen faces (issue 25, ``fer_core.audit``) -------------------------------
+AUDIT_ARTIFACT = "audit/audit.json"
+"""The study's data audit (duplicates, conflicts, blanks, balance), on the parent run."""
+AUDIT_VALIDATION_IN_TRAIN_TAG = "fer.audit.validation_in_train"
+AUDIT_TEST_IN_TRAIN_TAG = "fer.audit.test_in_train"
+AUDIT_TEST_IN_VALIDATION_TAG = "fer.audit.test_in_validation"
+AUDIT_CONFLICTS_TAG = "fer.audit.conflicting_groups"
+AUDIT_BLANK_TAG = "fer.audit.blank"
+AUDIT_NEAR_THRESHOLD_TAG = "fer.audit.near_threshold"
+DEDUPE_TAG = "fer.dedupe"
+"""``true`` when the study dropped validation/test faces that duplicate a training face (``run --dedupe``)."""
+CLEAN_VAL_ACCURACY_METRIC = "final_val_accuracy_clean"
+"""A trial's validation accuracy on faces that duplicate no training face (exact hash)."""
+N_CLEAN_VALIDATION_METRIC = "n_val_clean"
+VERSION_TEST_CLEAN_ACCURACY_TAG = "test_accuracy_clean"
+VERSION_TEST_CI_TAG = "test_accuracy_ci95"
+"""``low..high``: the Wilson 95 % interval of the test accuracy."""
+VERSION_VAL_CLEAN_ACCURACY_TAG = "val_accuracy_clean"

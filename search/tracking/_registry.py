@@ -38,6 +38,26 @@ def version_by_alias(client: Any, name: str, alias: str) -> Any | None:
         return None
 
 
+def versions_made_from(client: Any, *, run_id: str | None, model_id: str | None) -> list[Any]:
+    """Registered versions whose files may be a run's or a logged model's: made however they were registered.
+
+    A version points at them by its run id, or by a source that names the logged model (``models:/m-…``,
+    its artifact folder) or the run (``runs:/…``, the run's artifact folder). Not only versions ``promote``
+    made: one registered through the MLflow UI or API counts the same. Empty when none.
+    """
+    filters = [f"run_id = '{run_id}'"] if run_id and _is_plain_id(run_id) else []
+    filters += [f"source_path LIKE '%{key}%'" for key in (model_id, run_id) if key and _is_plain_id(key)]
+    versions: list[Any] = []
+    for filter_string in filters:
+        versions += client.search_model_versions(filter_string, max_results=10)
+    return versions
+
+
+def _is_plain_id(key: str) -> bool:
+    """An MLflow run or logged-model id: letters, digits and dashes (safe inside a filter's quotes)."""
+    return all(char.isalnum() or char in "-_" for char in key)
+
+
 def registered_version(spec: str, *, tracking_uri: str | None = None) -> Any:
     """The registry's ModelVersion for ``models:/name@alias`` or ``models:/name/N``; None for other specs.
 

@@ -43,7 +43,7 @@ from search.tracking._keys import (
     TRIAL_ROLE,
     TRIAL_TAG,
 )
-from search.tracking._registry import register_version, version_by_alias
+from search.tracking._registry import register_version, version_by_alias, versions_made_from
 
 if TYPE_CHECKING:
     import keras
@@ -314,6 +314,16 @@ class StudyTracker:
     def model_version_by_alias(self, name: str, alias: str) -> Any | None:
         """The ModelVersion ``name@alias`` points at; None when there is no such model or alias."""
         return version_by_alias(self.client, name, alias)
+
+    def is_registered(self, run_id: str | None, model_id: str | None) -> bool:
+        """Whether any registered version points at the run's or the logged model's files (see ``versions_made_from``).
+
+        True also when the registry cannot be asked: a model is deleted only when the registry said no.
+        """
+        try:
+            return bool(versions_made_from(self.client, run_id=run_id, model_id=model_id))
+        except MlflowException:
+            return True
 
 
 class _StopSafeClient:

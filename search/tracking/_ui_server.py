@@ -23,6 +23,7 @@ from typing import Any
 
 from search.defaults import DEFAULT_HOST, DEFAULT_PORT
 from search.errors import UiError
+from search.redaction import redact_url
 from search.signals import sigterm_as_keyboard_interrupt
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -63,8 +64,8 @@ class UiSettings:
             raise UiError("--host must not be empty; use 127.0.0.1 (this machine only).")
         if self.tracking_uri.startswith(_SERVER_PREFIXES):
             raise UiError(
-                f"The tracking store is {self.tracking_uri!r} (from $MLFLOW_TRACKING_URI), a tracking server: "
-                "it already serves its own UI, open it in a browser. Unset MLFLOW_TRACKING_URI to use ./mlruns."
+                f"The tracking store is {redact_url(self.tracking_uri)!r} (from $MLFLOW_TRACKING_URI), a tracking "
+                "server: it already serves its own UI, open it in a browser. Unset MLFLOW_TRACKING_URI to use ./mlruns."
             )
 
     @property
@@ -92,11 +93,12 @@ def mlflow_server_command(settings: UiSettings) -> list[str]:
     ``--default-artifact-root`` and ``--artifacts-destination`` both point at ``./mlruns/artifacts`` so
     experiments created through the UI and proxied uploads land beside the studies' artifacts instead of
     in a stray ``./mlartifacts``; existing experiments keep the artifact location they were created with.
+    The backend store is not on the command line (every local user can read a process's arguments, and
+    the URI may hold a password): ``server_environment`` passes it as ``MLFLOW_BACKEND_STORE_URI``.
     """
     artifacts_uri = settings.artifacts_dir.resolve().as_uri()
     return [
         sys.executable, "-m", "mlflow", "server",
-        "--backend-store-uri", settings.tracking_uri,
         "--default-artifact-root", artifacts_uri,
         "--serve-artifacts", "--artifacts-destination", artifacts_uri,
         "--host", settings.host, "--port", str(settings.port),
@@ -164,12 +166,24 @@ def port_is_free(host: str, port: int) -> bool:
     return True
 
 
-def start_server(settings: UiSettings) -> subprocess.Popen[bytes]:
-    """Starts ``mlflow server`` in a new process group (its output goes to this terminal)."""
+BACKEND_STORE_ENV = "MLFLOW_BACKEND_STORE_URI"
+"""``mlflow server --backend-store-uri`` read from the environment (a click ``envvar``): a process's environment
+is readable by its own user only, its command line by every local user."""
+
+
+def server_environment(settings: UiSettings) -> dict[str, str]:
+    """The environment of ``mlflow server``: ours, plus the backend store URI (kept off the command line)."""
     env = dict(os.environ)
+    env[BACKEND_STORE_ENV] = settings.tracking_uri
     # Job execution (GenAI evaluation jobs) would add a consumer process the UI of a study never needs.
     env.setdefault("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
-    return subprocess.Popen(mlflow_server_command(settings), env=env, start_new_session=True)
+    return env
+
+
+def start_server(settings: UiSettings) -> subprocess.Popen[bytes]:
+    """Starts ``mlflow server`` in a new process group (its output goes to this terminal)."""
+    return subprocess.Popen(mlflow_server_command(settings), env=server_environment(settings),
+                            start_new_session=True)
 
 
 def wait_until_ready(process: subprocess.Popen[bytes], url: str, timeout_s: float = READY_TIMEOUT_S) -> None:
@@ -257,4 +271,5 @@ def _stop_signals_ignored() -> Iterator[None]:
 
 
 __all__ = ["UiError", "UiSettings", "check_can_start", "mlflow_server_command", "port_is_free", "runs_page_url",
-           "serve_ui", "start_server", "stop_process_group", "study_run_pages", "wait_until_ready"]
+           "serve_ui", "server_environment", "start_server", "stop_process_group", "study_run_pages",
+           "wait_until_ready"]
