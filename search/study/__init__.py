@@ -8,7 +8,11 @@ Everything one worker needs to run trials of a shared Optuna study and record ea
 from __future__ import annotations
 
 from search.study._attrs import (
+    CALIBRATION_ATTR,
     CANDIDATE_ATTR,
+    CLEAN_VAL_ACCURACY_ATTR,
+    CRASHED_ATTR,
+    CRASHES_ATTR,
     DEFINITION_ATTR,
     EXPERIMENT_ATTR,
     FINGERPRINT_ATTR,
@@ -17,6 +21,8 @@ from search.study._attrs import (
     KT_EPOCHS_ATTR,
     KT_INITIAL_EPOCH_ATTR,
     KT_TRIAL_ATTR,
+    LATENCY_ATTR,
+    LATENCY_BATCH_ATTR,
     MACS_ATTR,
     MODEL_ID_ATTR,
     MODEL_URI_ATTR,
@@ -33,6 +39,7 @@ from search.study._attrs import (
     TEST_SCORE_ATTR,
     WORKER_ATTR,
 )
+from search.study._audit import audit_record, audit_study_data, honest_split_score, record_audit
 from search.study._candidates import (
     CandidateSource,
     FixedCandidate,
@@ -43,12 +50,26 @@ from search.study._candidates import (
 from search.study._context import open_scored_context
 from search.study._data import DEMO_IMAGES_PER_CLASS, StudyData, load_study_data
 from search.study._epochs import EPOCH_METRICS, epoch_metrics, release_memory
+from search.study._faults import (
+    DEFAULT_RETRY_S,
+    FaultRetry,
+    Service,
+    fault_summary,
+    is_infrastructure_error,
+    study_services,
+    tracking_service,
+    unreachable,
+    url_services,
+)
 from search.study._heartbeat import Heartbeat
-from search.study._lock import study_lock
+from search.study._latency import latency_rejection, record_candidate_latency
+from search.study._lock import storage_url_of, study_lock, study_lock_of
 from search.study._progress import StatusLine, StudyProgress
 from search.study._queue import claim_queued_trial, claim_trial, ensure_slots
 from search.study._recovery import (
+    DEFAULT_MAX_CRASHES,
     Recovery,
+    crash_reason,
     fail_dead_trials,
     recover,
     requeue_interrupted,
@@ -104,6 +125,7 @@ __all__ = [
     "default_data",
     "DEFAULT_DATA_PATH",
     "DEFAULT_HEARTBEAT_S",
+    "DEFAULT_RETRY_S",
     "default_study_name",
     "DEFINITION_ATTR",
     "DEMO_DATA",
@@ -114,6 +136,12 @@ __all__ = [
     "epoch_metrics",
     "EXPERIMENT_ATTR",
     "fail_dead_trials",
+    "CRASHED_ATTR",
+    "CRASHES_ATTR",
+    "DEFAULT_MAX_CRASHES",
+    "crash_reason",
+    "fault_summary",
+    "FaultRetry",
     "FINGERPRINT_ATTR",
     "first_line",
     "fixed_candidate_for_preset",
@@ -122,15 +150,24 @@ __all__ = [
     "Heartbeat",
     "INTERRUPTED",
     "is_counted",
+    "is_infrastructure_error",
     "is_interrupted",
     "KERAS_TUNER",
     "KT_CONTINUES_ATTR",
+    "CLEAN_VAL_ACCURACY_ATTR",
     "KT_EPOCHS_ATTR",
     "KT_INITIAL_EPOCH_ATTR",
     "KT_TRIAL_ATTR",
+    "latency_rejection",
     "latest_study_name",
     "load_existing_study",
     "load_study_data",
+    "audit_record",
+    "audit_study_data",
+    "honest_split_score",
+    "record_audit",
+    "LATENCY_ATTR",
+    "LATENCY_BATCH_ATTR",
     "MACS_ATTR",
     "make_pruner",
     "make_sampler",
@@ -150,6 +187,7 @@ __all__ = [
     "QUEUE_WAIT_ATTR",
     "ranking_key",
     "REASON_ATTR",
+    "record_candidate_latency",
     "recover",
     "Recovery",
     "release_memory",
@@ -163,6 +201,8 @@ __all__ = [
     "SamplerFactory",
     "SAMPLERS",
     "SELECTED_ATTR",
+    "Service",
+    "CALIBRATION_ATTR",
     "SERVING_MODEL_ATTR",
     "SETTINGS_ATTR",
     "SPACE_ATTR",
@@ -171,15 +211,21 @@ __all__ = [
     "STATE_NAMES",
     "StatusLine",
     "study_lock",
+    "study_lock_of",
+    "storage_url_of",
     "STUDY_NAME_RULE",
     "StudyData",
     "StudyProgress",
     "StudySettings",
+    "study_services",
     "TEST_SCORE_ATTR",
     "TrialExecutor",
     "TrialOutcome",
     "TrialPlan",
+    "tracking_service",
     "TUNERS",
+    "unreachable",
+    "url_services",
     "visible_gpu_ids",
     "without_workers_flag",
     "WORKER_ATTR",

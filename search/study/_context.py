@@ -17,7 +17,7 @@ def open_scored_context(study: optuna.Study) -> tuple[optuna.Study, StudyData, S
     if settings is None or parent_run_id is None:
         raise NotFoundError(f"Study {study.study_name!r} was not created by `python -m search run`.")
     data = load_study_data(settings["data"], split=settings["split"], subset=settings["subset"],
-                           seed=settings["seed"])
+                           seed=settings["seed"], dedupe=bool(settings.get("dedupe", False)))
     recorded = study.user_attrs.get(st.FINGERPRINT_ATTR)
     if recorded != data.fingerprints["splits"]:
         raise StudyMismatchError(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import functools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,8 @@ from search.tracking import (
 )
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from fer_core.data import DataSplits, FERDataset, Split
 
 DEMO_IMAGES_PER_CLASS = 400
@@ -35,12 +38,33 @@ class StudyData:
         splits: Train / validation / test splits.
         train: The training split each trial uses (a stratified subset when ``--subset`` < 1).
         location: The data as given to ``--data``: a path, or ``"demo"``.
+        dedupe: True when validation and test faces that duplicate a training face were dropped (``--dedupe``).
+        n_dropped: Faces dropped by ``dedupe`` per split (``validation``, ``test``).
     """
 
     dataset: FERDataset
     splits: DataSplits
     train: Split
     location: str = DEMO_DATA
+    dedupe: bool = False
+    n_dropped: Mapping[str, int] = field(default_factory=dict)
+
+    @functools.cached_property
+    def _train_hashes(self) -> np.ndarray:
+        from fer_core.audit import exact_hashes
+
+        return exact_hashes(self.splits.train.images)
+
+    def clean_mask(self, name: str) -> np.ndarray:
+        """Faces of split ``name`` (``validation`` or ``test``) whose pixels equal no training face (exact hash).
+
+        The reference is the whole training split (not only a ``--subset`` of it): a face seen by any trial's
+        data pool is not "unseen".
+        """
+        from fer_core.audit import overlap_with
+
+        split = self.splits.validation if name == "validation" else self.splits.test
+        return ~overlap_with(self._train_hashes, split.images)
 
     @property
     def fingerprints(self) -> dict[str, str]:
@@ -99,11 +123,16 @@ class StudyData:
             "n_train": len(self.train),
             "n_validation": len(self.splits.validation),
             "n_test": len(self.splits.test),
+            "dedupe": self.dedupe,
         }
 
 
-def load_study_data(data: str, *, split: str | None, subset: float, seed: int) -> StudyData:
-    """Loads ``data`` (a path or ``"demo"``), splits it and draws the training subset."""
+def load_study_data(data: str, *, split: str | None, subset: float, seed: int, dedupe: bool = False) -> StudyData:
+    """Loads ``data`` (a path or ``"demo"``), splits it and draws the training subset.
+
+    ``dedupe``: drop the validation and test faces whose pixels equal a training face (exact content hash), so
+    that selection and the test score are about unseen faces; the split fingerprints record the smaller splits.
+    """
     from fer_core.data import load_dataset, make_demo_dataset, split_dataset
 
     if data == DEMO_DATA:
@@ -111,5 +140,22 @@ def load_study_data(data: str, *, split: str | None, subset: float, seed: int) -
     else:
         dataset = load_dataset(data)
     splits = split_dataset(dataset, split, seed=seed)
+    dropped: dict[str, int] = {}
+    if dedupe:
+        splits, dropped = _deduplicated(dataset, splits)
     train = splits.train if subset >= 1.0 else splits.train.subset(subset, seed=seed)
-    return StudyData(dataset=dataset, splits=splits, train=train, location=data)
+    return StudyData(dataset=dataset, splits=splits, train=train, location=data, dedupe=dedupe, n_dropped=dropped)
+
+
+def _deduplicated(dataset: FERDataset, splits: DataSplits) -> tuple[DataSplits, dict[str, int]]:
+    """``splits`` without the validation and test faces that duplicate a training face; how many were dropped."""
+    from fer_core.audit import exact_hashes, overlap_with
+    from fer_core.data import DataSplits, Split
+
+    train_hashes = exact_hashes(splits.train.images)
+    kept, dropped = {}, {}
+    for split in (splits.validation, splits.test):
+        seen = overlap_with(train_hashes, split.images)
+        dropped[split.name] = int(seen.sum())
+        kept[split.name] = Split.of(split.name, dataset.images, dataset.labels, split.indices[~seen])
+    return DataSplits(splits.train, kept["validation"], kept["test"], splits.method, splits.seed), dropped

@@ -3,15 +3,22 @@
 Optuna records heartbeats only inside ``Study.optimize``; our trials run through ask-and-tell, so the
 worker beats itself. A trial whose heartbeat is older than the storage's grace period is failed by
 ``optuna.storages.fail_stale_trials`` in any worker, and then run again with the same parameters.
+A beat that cannot be written is logged (a warning on stderr): silent misses would let a live trial look
+dead and be run again elsewhere without anyone knowing why.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from types import TracebackType
 from typing import Any
 
 import optuna
+
+from search.study._faults import fault_summary
+
+_logger = logging.getLogger(__name__)
 
 
 class Heartbeat:
@@ -28,6 +35,7 @@ class Heartbeat:
         self._trial_id = trial_id
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.n_missed = 0
 
     def __enter__(self) -> Heartbeat:
         interval = _interval(self._storage)
@@ -48,8 +56,16 @@ class Heartbeat:
         while not self._stop.wait(interval):
             try:
                 self._storage.record_heartbeat(self._trial_id)
-            except Exception:  # noqa: BLE001 - a missed beat must not kill the training
-                pass
+            except Exception as error:  # noqa: BLE001 - a missed beat must not kill the training; it is logged
+                self.n_missed += 1
+                _logger.warning(
+                    "Heartbeat of trial id %d not recorded (%s); %d missed in a row. Silent for %g s, the trial "
+                    "counts as dead and other workers run it again.",
+                    self._trial_id, fault_summary(error), self.n_missed,
+                    getattr(self._storage, "grace_period", None) or 2 * interval,
+                )
+            else:
+                self.n_missed = 0
 
 
 def _interval(storage: optuna.storages.BaseStorage) -> float | None:

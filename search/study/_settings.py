@@ -10,10 +10,11 @@ from typing import Any
 
 from search.defaults import ENGINES, TUNERS
 from search.errors import SettingsError
+from search.paths import STUDY_NAME_RULE, STUDY_NAME_RULE_TEXT
+from search.redaction import redact_url
 from search.study._samplers import PRUNERS, SAMPLERS
 from search.tracking import ENGINE_TAG, TUNER_TAG
 
-STUDY_NAME_RULE = re.compile(r"[A-Za-z0-9._-]{1,200}")
 SPLIT_METHODS = ("official", "random")
 KERAS_TUNER = "keras-tuner"
 DEFAULT_DATA_PATH = Path("data") / "fer2013.csv"
@@ -47,6 +48,11 @@ class StudySettings:
         tuner: The Keras Tuner oracle (``hyperband``, ``bayesian`` or ``random``); used by keras-tuner only.
         defer_test: Do not score the test split when the study completes: a later stage selects the final
             model and scores it once (``run --refit-top``).
+        max_latency_ms: A candidate whose single-face latency on this machine is above it fails before
+            training (None: no limit).
+        dedupe: Drop validation and test faces that duplicate a training face (exact hash; ``run --dedupe``).
+        max_crashes: A parameter set whose trial killed its worker process this many times (out of host
+            memory, a native crash) ends as failed instead of being run again (``run --max-crashes``).
     """
 
     study_name: str
@@ -66,6 +72,9 @@ class StudySettings:
     engine: str = "optuna"
     tuner: str = "hyperband"
     defer_test: bool = False
+    max_latency_ms: float | None = None
+    dedupe: bool = False
+    max_crashes: int = 3
 
     def __post_init__(self) -> None:
         _check(self.n_trials >= 1, "--trials", self.n_trials, "must be >= 1")
@@ -78,8 +87,12 @@ class StudySettings:
         _check(0.0 < self.subset <= 1.0, "--subset", self.subset, "must be in (0, 1]")
         _check(self.keep_top >= 1, "--keep-top", self.keep_top, "must be >= 1 (the selected model is kept)")
         _check(self.heartbeat_s >= 1, "--heartbeat", self.heartbeat_s, "must be >= 1 second")
-        _check(bool(STUDY_NAME_RULE.fullmatch(self.study_name)), "--study", self.study_name,
-               "must be 1-200 letters, digits, '.', '_' or '-' (it names the MLflow experiment too)")
+        _check(self.max_crashes >= 1, "--max-crashes", self.max_crashes,
+               "must be >= 1 (worker crashes a parameter set may cause before it ends as failed)")
+        _check(self.max_latency_ms is None or self.max_latency_ms > 0, "--max-latency-ms", self.max_latency_ms,
+               "must be > 0 milliseconds")
+        _check(bool(STUDY_NAME_RULE.fullmatch(self.study_name)) and bool(self.study_name.strip(".")), "--study",
+               self.study_name, STUDY_NAME_RULE_TEXT)
         _check(self.engine in ENGINES, "--engine", self.engine, f"must be one of {', '.join(ENGINES)}")
         _check(self.tuner in TUNERS, "--tuner", self.tuner, f"must be one of {', '.join(TUNERS)}")
         _check(self.engine != KERAS_TUNER or self.pruner == "none", "--pruner", self.pruner,
@@ -94,8 +107,12 @@ class StudySettings:
         return tags
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-friendly copy (logged as the study's search configuration)."""
-        return dataclasses.asdict(self)
+        """JSON-friendly copy, as recorded (study attribute, MLflow params, ``search_settings.json``).
+
+        The storage URL is redacted (no password or token is ever recorded), so a recorded copy is never
+        used to connect: the real URL comes from ``--storage`` on every run.
+        """
+        return {**dataclasses.asdict(self), "storage": redact_url(self.storage)}
 
 
 def _check(ok: bool, flag: str, value: object, rule: str) -> None:
@@ -115,4 +132,4 @@ def default_study_name(space: str, data: str) -> str:
         data_tag = "demo"
     else:
         data_tag = Path(data).name.split(".")[0] or "data"
-    return f"{space_tag}-{data_tag}"
+    return re.sub(r"[^A-Za-z0-9._-]", "_", f"{space_tag}-{data_tag}")[:200]  # a valid --study, whatever the files

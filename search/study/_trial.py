@@ -17,11 +17,15 @@ from typing import TYPE_CHECKING, Any
 import optuna
 from optuna.trial import TrialState as OptunaState
 
+from search.paths import atomic_path
 from search.signals import stops_deferred
 from search.study import _attrs as st
+from search.study._audit import log_clean_validation
 from search.study._candidates import CandidateSource, resolve_candidate
 from search.study._epochs import epoch_metrics, release_memory
+from search.study._faults import DEFAULT_RETRY_S, FaultRetry, fault_summary, is_infrastructure_error, study_services
 from search.study._heartbeat import Heartbeat
+from search.study._latency import record_candidate_latency
 from search.study._recovery import worker_id
 from search.study._trials import completed_trials, ranking_key
 from search.tracking import ERROR_ARTIFACT, MODEL_DELETED_TAG, REGISTERED_TAG, StudyTracker, TrialState
@@ -91,12 +95,16 @@ class TrialExecutor:
         seed: Training seed base (each trial adds its number).
         progress: Where progress is shown.
         run_tags: Tags every trial run gets (e.g. the search engine).
+        retry_s: How long infrastructure failures (tracking store or storage unreachable, disk full) are
+            ridden out before the worker stops with ``InfrastructureError``.
+        max_latency_ms: ``--max-latency-ms``: a candidate slower per face fails before training (None: no limit).
     """
 
     def __init__(
         self, study: optuna.Study, source: CandidateSource, data: StudyData, tracker: StudyTracker,
         parent_run_id: str, *, max_epochs: int | None, keep_top: int, seed: int, progress: StudyProgress,
-        run_tags: Mapping[str, str] | None = None,
+        run_tags: Mapping[str, str] | None = None, retry_s: float = DEFAULT_RETRY_S,
+        max_latency_ms: float | None = None,
     ) -> None:
         self.study = study
         self.source = source
@@ -108,6 +116,8 @@ class TrialExecutor:
         self.seed = seed
         self.progress = progress
         self.run_tags = dict(run_tags or {})
+        self.max_latency_ms = max_latency_ms
+        self.faults = FaultRetry(study_services(study, tracker), retry_s, notify=progress.message)
         self._class_weights = data.train_class_weights()
         self._datasets = data.split_datasets(("train", "validation"))  # a trial never sees the test split
 
@@ -117,10 +127,16 @@ class TrialExecutor:
         ``plan`` overrides the trial's epochs and lets it continue from saved weights.
 
         Whatever happens — pruning, a bad candidate, an error, Ctrl-C — the trial is told its final
-        state before this returns (or re-raises KeyboardInterrupt).
+        state before this returns (or re-raises KeyboardInterrupt). An infrastructure failure (a store
+        unreachable, a full disk) is not the candidate's: the trial ends interrupted (run again, not
+        counted) and this waits for the services to answer before it returns.
+
+        Raises:
+            InfrastructureError: The services stayed unreachable past the retry budget.
         """
         trial = trial if trial is not None else self.study.ask()
         run_id: str | None = None
+        fault: Exception | None = None
         started = time.perf_counter()
         try:
             trial.set_user_attr(st.WORKER_ATTR, worker_id())
@@ -138,16 +154,23 @@ class TrialExecutor:
             outcome = TrialOutcome(trial.number, TrialState.FAILED, None, str(rejected))
         except KeyboardInterrupt:
             self._finish(trial, run_id, TrialOutcome(trial.number, TrialState.INTERRUPTED, None, st.INTERRUPTED),
-                         started)
+                         started, stopping=True)
             raise
         except Exception as error:  # noqa: BLE001 - a bad candidate must not end the study
-            outcome = TrialOutcome(trial.number, TrialState.FAILED, None, f"{type(error).__name__}: {error}")
-            self._record_traceback(run_id)
+            if is_infrastructure_error(error):
+                fault, outcome = error, TrialOutcome(trial.number, TrialState.INTERRUPTED, None, st.INTERRUPTED)
+            else:
+                outcome = TrialOutcome(trial.number, TrialState.FAILED, None, f"{type(error).__name__}: {error}")
+                self._record_traceback(run_id)
         else:
             outcome = TrialOutcome(trial.number, TrialState.COMPLETE, value)
         finally:
             release_memory()
         self._finish(trial, run_id, outcome, started)
+        if fault is not None:
+            self.faults.ride_out(fault, f"trial #{trial.number} (left to run again, not counted)")
+        else:
+            self.faults.succeeded()
         return outcome
 
     # --- the training -------------------------------------------------------------------------------
@@ -175,6 +198,8 @@ class TrialExecutor:
             raise CandidateRejected(f"over the MACs budget: {complexity.macs:,} > {int(budget):,}")
 
         model = candidate.build_model()
+        if too_slow := record_candidate_latency(model, trial, self.tracker, run_id, max_latency_ms=self.max_latency_ms):
+            raise CandidateRejected(too_slow)
         n_epochs = candidate.training.epochs
         training = _with_seed(candidate.training, self.seed + trial.number)
 
@@ -211,15 +236,17 @@ class TrialExecutor:
             raise
         if result.outcome == TrainOutcome.NAN_LOSS:
             raise CandidateRejected(f"diverged: NaN loss at epoch {plan.initial_epoch + result.n_epochs}")
-        if plan.save_weights is not None:
+        if plan.save_weights is not None:  # whole or not at all: a later round continues from it
             plan.save_weights.parent.mkdir(parents=True, exist_ok=True)
-            result.model.save_weights(plan.save_weights)
+            with atomic_path(plan.save_weights) as temporary:
+                result.model.save_weights(temporary)
 
         evaluation = evaluate(result.model, validation.images, validation.labels)
         self.tracker.log_metrics(run_id, {
             "final_val_accuracy": evaluation.accuracy, "final_val_macro_f1": evaluation.macro_f1,
             "epochs_run": result.n_epochs, "images_per_s": result.images_per_s,
         })
+        log_clean_validation(self.tracker, run_id, self.data, evaluation, trial)
         if self._in_top_k(evaluation.accuracy, complexity.n_params):
             logged = self.tracker.log_keras_model(run_id, result.model)
             trial.set_user_attr(st.MODEL_URI_ATTR, logged.model_uri)
@@ -227,8 +254,52 @@ class TrialExecutor:
         return float(evaluation.accuracy)
 
     # --- bookkeeping ---------------------------------------------------------------------------------
-    def _finish(self, trial: optuna.Trial, run_id: str | None, outcome: TrialOutcome, started: float) -> None:
-        """Tells the study first (the state that counts), then records the end on the MLflow run."""
+    def _finish(self, trial: optuna.Trial, run_id: str | None, outcome: TrialOutcome, started: float, *,
+                stopping: bool = False) -> None:
+        """Tells the study first (the state that counts), then records the end on the MLflow run.
+
+        A storage that does not answer is waited for (within the retry budget; not when ``stopping`` on
+        Ctrl-C), so a finished trial's result is not lost to a database restart; otherwise the trial stays
+        RUNNING and the next recovery finds its worker gone and queues it again.
+        """
+        while True:
+            try:
+                self._tell(trial, outcome)
+                break
+            except Exception as error:
+                if not is_infrastructure_error(error):
+                    raise
+                if stopping:
+                    self.progress.message(f"could not record the end of trial #{trial.number} "
+                                          f"({fault_summary(error)}); the next run finds it unfinished, runs it again")
+                    break
+                self.faults.ride_out(error, f"recording the end of trial #{trial.number}")
+        if run_id is not None:
+            self._end_run(trial, run_id, outcome, time.perf_counter() - started, stopping=stopping)
+        self.progress.end_trial(
+            outcome.number, outcome.state.value, outcome.value, outcome.reason or "",
+            counted=outcome.state != TrialState.INTERRUPTED,
+        )
+
+    def _end_run(self, trial: optuna.Trial, run_id: str, outcome: TrialOutcome, duration_s: float, *,
+                 stopping: bool) -> None:
+        """Ends the trial's MLflow run with its state; an unreachable store is waited for (not when stopping)."""
+        while True:
+            try:
+                self.tracker.log_metrics(run_id, {"duration_s": duration_s})
+                self.tracker.finish_trial_run(run_id, outcome.state, outcome.reason)
+                if outcome.state == TrialState.COMPLETE:
+                    self._drop_models_outside_top_k()
+                return
+            except Exception as error:  # noqa: BLE001 - the study already has the trial's state
+                if is_infrastructure_error(error) and not stopping:
+                    self.faults.ride_out(error, f"recording the end of trial #{trial.number} in MLflow")
+                    continue
+                self.progress.message(f"could not record the end of trial #{trial.number} in MLflow "
+                                      f"({fault_summary(error)}); its run is closed by the next recovery")
+                return
+
+    def _tell(self, trial: optuna.Trial, outcome: TrialOutcome) -> None:
         try:
             if outcome.reason:
                 trial.set_user_attr(st.REASON_ATTR, outcome.reason)
@@ -242,19 +313,6 @@ class TrialExecutor:
             # Another worker took this trial for dead (a stale heartbeat) and queued it again.
             self.progress.message(f"trial #{trial.number} was already ended by another worker ({error}); "
                                   "its result is dropped")
-        if run_id is not None:
-            try:
-                self.tracker.log_metrics(run_id, {"duration_s": time.perf_counter() - started})
-                self.tracker.finish_trial_run(run_id, outcome.state, outcome.reason)
-                if outcome.state == TrialState.COMPLETE:
-                    self._drop_models_outside_top_k()
-            except Exception as error:  # noqa: BLE001 - the study already has the trial's state
-                self.progress.message(f"could not record the end of trial #{trial.number} in MLflow ({error}); "
-                                      "its run is closed by the next recovery")
-        self.progress.end_trial(
-            outcome.number, outcome.state.value, outcome.value, outcome.reason or "",
-            counted=outcome.state != TrialState.INTERRUPTED,
-        )
 
     def _record_traceback(self, run_id: str | None) -> None:
         if run_id is None:
@@ -273,19 +331,24 @@ class TrialExecutor:
     def _drop_models_outside_top_k(self) -> None:
         """Deletes the logged models of completed trials outside the best ``keep_top``.
 
-        Never the test-scored trial's model, nor one registered by ``promote``.
+        Never the test-scored trial's model, nor a registered one: ``promote`` tags the run before it
+        registers, and the registry is asked about every other model (a version registered through the
+        MLflow UI or API carries no tag of ours), so a model is deleted only when the registry said no.
         """
         protected = {(self.study.user_attrs.get(st.TEST_SCORE_ATTR) or {}).get("trial")}
         with_models = [t for t in completed_trials(self.study) if st.MODEL_ID_ATTR in t.user_attrs]
         for trial in with_models[self.keep_top:]:
             if trial.number in protected:
                 continue
-            run_id = trial.user_attrs[st.RUN_ID_ATTR]
+            run_id, model_id = trial.user_attrs[st.RUN_ID_ATTR], trial.user_attrs[st.MODEL_ID_ATTR]
             tags = self.tracker.run_tags(run_id)
             if tags.get(MODEL_DELETED_TAG) == "true" or tags.get(REGISTERED_TAG) == "true":
                 continue
+            if self.tracker.is_registered(run_id, model_id):
+                self.tracker.set_tags(run_id, {REGISTERED_TAG: "true"})  # asked once; kept for good
+                continue
             self.tracker.set_tags(run_id, {MODEL_DELETED_TAG: "true"})
-            self.tracker.delete_logged_model(trial.user_attrs[st.MODEL_ID_ATTR])
+            self.tracker.delete_logged_model(model_id)
 
 
 class BestSoFar:

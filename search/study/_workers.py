@@ -15,6 +15,9 @@ import sys
 from collections.abc import Callable, Sequence
 from types import FrameType
 
+from search.paths import STUDY_STORAGE_ENV
+from search.redaction import secret_flags_to_env
+
 WORKER_ENV = "FER_SEARCH_WORKER"
 WORKER_HOST_ENV = "FER_SEARCH_WORKER_HOST"
 """Overrides the host name a worker records (tests use it to play a worker on another machine)."""
@@ -66,11 +69,15 @@ def run_workers(argv: Sequence[str], n_workers: int, *, on_start: Callable[[list
     """Starts ``n_workers`` workers running ``python -m search <argv>``; returns an exit status.
 
     ``on_start`` is given the workers' process ids once they are all started (the CLI tells the user).
-    0 when every worker ended normally, 130 when one was interrupted, 1 otherwise.
+    0 when every worker ended normally, 130 when one was interrupted, the workers' own status when all
+    that failed share it (75: a service stayed unreachable), 1 otherwise.
     """
     plans = plan_worker_envs(n_workers, visible_gpu_ids(), os.cpu_count() or 1)
-    command = [sys.executable, "-m", "search", *without_workers_flag(argv), "--workers", "1"]
-    processes = [subprocess.Popen(command, env={**os.environ, **plan}) for plan in plans]
+    # The storage URL may hold a password: workers get it in their environment (readable by this user only),
+    # not on their command line (readable by every local user through ps).
+    worker_argv, secrets = secret_flags_to_env(without_workers_flag(argv), {"--storage": STUDY_STORAGE_ENV})
+    command = [sys.executable, "-m", "search", *worker_argv, "--workers", "1"]
+    processes = [subprocess.Popen(command, env={**os.environ, **secrets, **plan}) for plan in plans]
 
     def forward(signum: int, frame: FrameType | None) -> None:
         for process in processes:
@@ -91,9 +98,18 @@ def run_workers(argv: Sequence[str], n_workers: int, *, on_start: Callable[[list
         codes = [process.wait() for process in processes]
         return 130
     signal.signal(signal.SIGTERM, previous)
+    return combined_status(codes)
+
+
+def combined_status(codes: Sequence[int]) -> int:
+    """One exit status for workers' statuses: 130 if any was interrupted, 0 if all ended normally, the
+    failures' status when they share one, else 1."""
     if any(code == 130 for code in codes):
         return 130
-    return 0 if all(code == 0 for code in codes) else 1
+    failures = {code for code in codes if code != 0}
+    if not failures:
+        return 0
+    return failures.pop() if len(failures) == 1 and all(0 < code < 256 for code in failures) else 1
 
 
 def worker_label() -> str:

@@ -42,6 +42,7 @@ def test_default_study_name_is_stable_so_a_rerun_resumes() -> None:
     assert default_study_name("smoke", "demo") == "smoke-demo"
     assert default_study_name("compact", "data/fer2013.csv.gz") == "compact-fer2013"
     assert default_study_name("my/spaces/wide.yaml", "faces/") == "wide-faces"
+    assert default_study_name("my space.yaml", "my faces (2)/") == "my_space-my_faces__2_"  # a valid --study
 
 
 def test_default_data_is_the_demo_set_without_data_fer2013(tmp_path, monkeypatch) -> None:
@@ -50,3 +51,15 @@ def test_default_data_is_the_demo_set_without_data_fer2013(tmp_path, monkeypatch
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "fer2013.csv").write_text("emotion,pixels\n")
     assert default_data() == "data/fer2013.csv"
+
+
+@pytest.mark.parametrize("name", [".", "..", "...", "a/b", "../x", "a\\b", ""])
+def test_a_study_name_that_would_leave_its_folder_is_refused(name: str) -> None:
+    with pytest.raises(SettingsError, match=r"--study must be 1-200 letters, digits, .*not only dots"):
+        _settings(study_name=name)
+
+
+def test_the_recorded_settings_hold_no_password() -> None:
+    settings = _settings(storage="postgresql://fer:S3cret@db/fer?sslpassword=K3y")
+    assert settings.to_dict()["storage"] == "postgresql://fer:***@db/fer?sslpassword=***"
+    assert settings.storage.endswith("S3cret@db/fer?sslpassword=K3y")  # the live value still connects
