@@ -9,6 +9,7 @@ from search.selection._leaderboard import (
     leaderboard,
     select_best,
 )
+from search.selection._pareto import pareto_front, study_pareto_front
 from search.selection._promotion import (
     DEFAULT_ALIAS,
     DEFAULT_MODEL_NAME,
@@ -40,6 +41,7 @@ __all__ = [
     "load_model_uri",
     "load_trial_model",
     "MODEL_DESCRIPTION",
+    "pareto_front",
     "promote_study",
     "Promotion",
     "record_selection",
@@ -48,6 +50,7 @@ __all__ = [
     "score_selected_model",
     "select_best",
     "Selection",
+    "study_pareto_front",
     "serving_model",
     "ServingModel",
     "TestScore",

@@ -9,7 +9,7 @@ import optuna
 from optuna.trial import FrozenTrial
 
 from search.errors import NoCompletedTrialError
-from search.study import MACS_ATTR, N_PARAMS_ATTR, completed_trials
+from search.study import LATENCY_ATTR, LATENCY_BATCH_ATTR, MACS_ATTR, N_PARAMS_ATTR, completed_trials
 
 
 def select_best(study: optuna.Study) -> FrozenTrial:
@@ -34,6 +34,9 @@ class LeaderboardRow:
     epochs: int
     duration_s: float | None
     params: dict[str, Any]
+    latency_ms: float | None = None
+    """Single-face inference latency on the machine that ran the trial (None: timed before latency existed)."""
+    latency_batch_ms: float | None = None
 
 
 def leaderboard(study: optuna.Study, top: int | None = None) -> list[LeaderboardRow]:
@@ -45,6 +48,7 @@ def leaderboard(study: optuna.Study, top: int | None = None) -> list[Leaderboard
             rank=rank, trial=trial.number, val_accuracy=float(cast(float, trial.value)),  # completed: has a value
             n_params=trial.user_attrs.get(N_PARAMS_ATTR),
             macs=trial.user_attrs.get(MACS_ATTR), epochs=len(trial.intermediate_values), duration_s=duration,
-            params=dict(trial.params),
+            params=dict(trial.params), latency_ms=trial.user_attrs.get(LATENCY_ATTR),
+            latency_batch_ms=trial.user_attrs.get(LATENCY_BATCH_ATTR),
         ))
     return rows

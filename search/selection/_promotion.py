@@ -15,6 +15,7 @@ import optuna
 from search import study as st
 from search.defaults import DEFAULT_ALIAS, DEFAULT_MODEL_NAME
 from search.errors import PromotionRefused
+from search.selection._honest import honest_version_tags
 from search.selection._serving_model import ServingModel, serving_model
 from search.selection._test_score import TestScore, recorded_test_score
 from search.tracking import (
@@ -78,12 +79,14 @@ def promote_study(
         VERSION_KIND_TAG: score.kind, VERSION_TTA_TAG: score.tta,
         TTA_IN_MODEL_TAG: str(registered.tta_in_model).lower(), SCORED_MODEL_TAG: model_uri,
         VERSION_MEMBERS_TAG: ",".join(map(str, score.members or (trial.number,))),
+        **honest_version_tags(score, trial),  # clean-subset accuracies, Wilson 95 % interval (issue 25)
     }
+    # Tagged before it is registered: a worker's keep-top-K between the two steps must not delete it.
+    for origin in sorted({r for r in (registered.run_id, run_id) if r}):
+        tracker.set_tags(origin, {REGISTERED_TAG: "true"})
     version = tracker.register_model_version(name, source=registered.model_uri, run_id=registered.run_id,
                                              model_id=registered.model_id, tags=tags, alias=alias,
                                              description=MODEL_DESCRIPTION)
-    if registered.run_id:  # keep-top-K never deletes a registered model
-        tracker.set_tags(registered.run_id, {REGISTERED_TAG: "true"})
     return Promotion(name=name, version=version, alias=alias, uri=f"models:/{name}@{alias}",
                      test_accuracy=score.accuracy)
 

@@ -68,7 +68,7 @@ def test_served_champion_predicts_what_its_test_score_measured(workdir_with_stor
     import mlflow
     from mlflow import MlflowClient
 
-    from fer_core.evaluate import predict_proba
+    from fer_core.evaluate import log_probabilities, predict_proba, temperature_scaled
 
     assert main(["run", "--space", "smoke", "--data", str(small_csv), "--study", "serve", "--trials", "1",
                  "--epochs", "1", "--refit-top", "1", "--refit-epochs", "1"]) == 0
@@ -78,7 +78,9 @@ def test_served_champion_predicts_what_its_test_score_measured(workdir_with_stor
     assert (version.tags["tta"], version.tags["tta_in_model"]) == ("flip", "true")
     faces = _faces()
     scored_model = mlflow.keras.load_model(version.tags["scored_model"], load_model_kwargs={"safe_mode": True})
-    expected = predict_proba(scored_model, faces, tta="flip")
+    # ... with the temperature fitted on validation applied on top (softmax(log p / T)).
+    temperature = _temperature("serve")
+    expected = temperature_scaled(log_probabilities(predict_proba(scored_model, faces, tta="flip")), temperature)
 
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
@@ -98,7 +100,8 @@ def test_served_champion_predicts_what_its_test_score_measured(workdir_with_stor
     assert served.shape == (len(faces), 7)
     np.testing.assert_allclose(served, expected, atol=1e-5)
     np.testing.assert_allclose(mlflow.pyfunc.load_model(CHAMPION).predict(faces), expected, atol=1e-5)
-    assert not np.allclose(scored_model.predict(faces, verbose=0), expected, atol=1e-5), "flip TTA must show"
+    assert not np.allclose(temperature_scaled(log_probabilities(scored_model.predict(faces, verbose=0)), temperature),
+                           expected, atol=1e-5), "flip TTA must show"
     assert np.allclose(served.sum(axis=1), 1.0, atol=1e-4)
 
 
@@ -109,3 +112,13 @@ def test_signature_names_the_models_input_layer() -> None:
     model = build_model(get_preset("tiny"))
     assert model.layers[0].name == KERAS_INPUT_NAME
     assert model_signature().inputs.input_names() == [KERAS_INPUT_NAME]
+
+
+def _temperature(study_name: str) -> float:
+    """The calibration temperature the study recorded with its test score."""
+    import optuna
+
+    from search.paths import default_study_storage
+
+    study = optuna.load_study(study_name=study_name, storage=default_study_storage())
+    return float(study.user_attrs["fer.calibration"]["temperature"])
