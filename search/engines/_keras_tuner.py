@@ -17,6 +17,7 @@ Hyperband trials train to ``tuner/epochs``; a later round continues the earlier 
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager as ContextManager
@@ -31,7 +32,7 @@ from optuna.trial import TrialState as OptunaState
 from search import study as st
 from search.engines._kt_space import KerasTunerSpace, to_keras_tuner
 from search.errors import SettingsError, StudyMismatchError
-from search.paths import keras_tuner_dir
+from search.paths import atomic_write_text, keras_tuner_dir
 from search.study import StudySettings, TrialPlan
 from search.tracking import (
     KT_BRACKET_TAG,
@@ -130,6 +131,7 @@ def open_oracle(settings: StudySettings, kt_space: KerasTunerSpace, study: optun
     oracle.verbose = 0  # the study's progress line reports trials
     folder = keras_tuner_dir(settings.study_name)
     oracle._set_project_dir(str(folder.parent), folder.name)  # noqa: SLF001 - what keras_tuner.Tuner calls
+    save_atomically(oracle)
     recorded = {
         t.user_attrs[st.KT_TRIAL_ATTR] for t in study.get_trials(deepcopy=False) if st.KT_TRIAL_ATTR in t.user_attrs
     }
@@ -148,6 +150,25 @@ def open_oracle(settings: StudySettings, kt_space: KerasTunerSpace, study: optun
             "oracle cannot be resumed. Restore the folder, or pass --study NEW_NAME to start a new study."
         )
     return oracle
+
+
+def save_atomically(oracle: keras_tuner.Oracle) -> None:
+    """Makes ``oracle`` write ``oracle.json`` and each ``trial.json`` whole or not at all (temp file + rename).
+
+    Keras Tuner rewrites them in place, so a process killed mid-write would leave a file the resumed oracle
+    cannot read. Its ``save`` and ``_save_trial`` are the only writers; they are replaced on this instance
+    by ones that write the same JSON through ``search.paths.atomic_write_text``.
+    """
+
+    def save() -> None:
+        atomic_write_text(oracle._get_oracle_fname(), json.dumps(oracle.get_state()))  # noqa: SLF001
+
+    def save_trial(trial: Any) -> None:
+        trial_dir = Path(oracle._get_trial_dir(trial.trial_id))  # noqa: SLF001
+        atomic_write_text(trial_dir / "trial.json", json.dumps(trial.get_state()))
+
+    oracle.save = save
+    oracle._save_trial = save_trial  # noqa: SLF001
 
 
 def run_keras_tuner_trials(

@@ -19,6 +19,11 @@ def run_optuna_trials(study: optuna.Study, executor: TrialExecutor, settings: St
 
     Optuna's sampler proposes each trial's parameters and its pruner stops bad ones; several workers may
     run this loop on one study. ``recover`` fails dead workers' trials and queues interrupted ones again.
+    A storage or tracking store that stops answering during the study's bookkeeping is waited for, like one
+    that fails a trial (``executor.faults``).
+
+    Raises:
+        InfrastructureError: A service stayed unreachable past the retry budget; nothing was counted.
     """
     deadline = time.monotonic() + settings.timeout_s if settings.timeout_s else None
     try:
@@ -27,14 +32,21 @@ def run_optuna_trials(study: optuna.Study, executor: TrialExecutor, settings: St
                 progress.message(f"--timeout of {settings.timeout_s:g}s reached: no new trial is started.")
                 return False
             waiting_since = time.perf_counter()
-            with lock():
-                recover()
-                st.ensure_slots(study, settings.n_trials)
-                room = st.n_counted(study) + st.n_running(study) < settings.n_trials
-                trial = st.claim_queued_trial(study) if room else None
+            try:
+                with lock():
+                    recover()
+                    st.ensure_slots(study, settings.n_trials)
+                    room = st.n_counted(study) + st.n_running(study) < settings.n_trials
+                    trial = st.claim_queued_trial(study) if room else None
+                if trial is not None:
+                    # Time spent on the study's shared bookkeeping (lock, storage) before this trial.
+                    trial.set_user_attr(st.QUEUE_WAIT_ATTR, time.perf_counter() - waiting_since)
+            except Exception as error:
+                if not st.is_infrastructure_error(error):
+                    raise
+                executor.faults.ride_out(error, "the study's bookkeeping")
+                continue
             if trial is not None:
-                # Time spent on the study's shared bookkeeping (lock, storage) before this trial.
-                trial.set_user_attr(st.QUEUE_WAIT_ATTR, time.perf_counter() - waiting_since)
                 executor.run_one(trial)
             elif st.n_running(study) == 0:
                 return False

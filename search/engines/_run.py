@@ -13,6 +13,8 @@ import optuna
 
 from search import study as st
 from search.engines._optuna_loop import run_optuna_trials
+from search.errors import SearchError
+from search.paths import default_tracking_uri
 from search.selection import TestScore, recorded_test_score, score_selected_model
 from search.signals import sigterm_as_keyboard_interrupt
 from search.study import (
@@ -53,22 +55,39 @@ class StudyRun:
     newly_scored: bool
 
 
-def run_study(settings: StudySettings, source: CandidateSource, *, progress_stream: Any = None) -> StudyRun:
+def run_study(settings: StudySettings, source: CandidateSource, *, progress_stream: Any = None,
+              retry_s: float = st.DEFAULT_RETRY_S) -> StudyRun:
     """Runs (or resumes, or joins) the study described by ``settings`` over candidates from ``source``.
 
     Several processes, on one machine or several, may run this on the same study at once: each takes
     queued trials until the study has ``settings.n_trials`` counted trials; the last one to finish
     selects and scores the test split once.
+
+    Raises:
+        InfrastructureError: The storage, the tracking store or the disk failed (past ``retry_s`` seconds
+            of retries during trials); nothing unfinished was counted and no test score happened.
     """
     with sigterm_as_keyboard_interrupt():
-        return _run_study(settings, source, progress_stream)
+        try:
+            return _run_study(settings, source, progress_stream, retry_s)
+        except SearchError:
+            raise
+        except Exception as error:
+            if not st.is_infrastructure_error(error):
+                raise
+            services = st.url_services(settings.storage, default_tracking_uri())
+            raise st.unreachable(error, services) from error
 
 
-def _run_study(settings: StudySettings, source: CandidateSource, progress_stream: Any) -> StudyRun:
+def _run_study(settings: StudySettings, source: CandidateSource, progress_stream: Any,
+               retry_s: float = st.DEFAULT_RETRY_S) -> StudyRun:
     if settings.engine == KERAS_TUNER:
         from search.engines._keras_tuner import check_keras_tuner_run
 
         check_keras_tuner_run(settings, source)  # before any study is created
+    # The data is loaded (and validated) before any store, study or run exists: bad data leaves nothing.
+    data = load_study_data(settings.data, split=settings.split, subset=settings.subset, seed=settings.seed,
+                           dedupe=settings.dedupe)
     lock = functools.partial(study_lock, settings.storage, settings.study_name)
     # Creating the stores, the study and its parent run is serialised between workers: SQLite schema
     # creation and MLflow's database migrations are not safe to run twice at once.
@@ -79,7 +98,6 @@ def _run_study(settings: StudySettings, source: CandidateSource, progress_stream
             settings, storage, make_sampler(settings.sampler, settings.seed),
             make_pruner(settings.pruner, settings.max_epochs),
         )
-    data = load_study_data(settings.data, split=settings.split, subset=settings.subset, seed=settings.seed)
     progress = StudyProgress(settings.n_trials, st.n_counted(study), stream=progress_stream,
                              timeout_s=settings.timeout_s)
     with lock():
@@ -89,7 +107,7 @@ def _run_study(settings: StudySettings, source: CandidateSource, progress_stream
 
     def recover(close_runs: bool = False) -> None:
         """Recovers dead and interrupted trials (call under the lock) and says so when it did anything."""
-        recovery = st.recover(study, tracker, parent_run_id, close_runs=close_runs)
+        recovery = st.recover(study, tracker, parent_run_id, close_runs=close_runs, max_crashes=settings.max_crashes)
         if recovery:
             progress.message(recovery.describe())
 
@@ -98,6 +116,7 @@ def _run_study(settings: StudySettings, source: CandidateSource, progress_stream
     executor = TrialExecutor(
         study, source, data, tracker, parent_run_id, max_epochs=settings.max_epochs,
         keep_top=settings.keep_top, seed=settings.seed, progress=progress, run_tags=settings.engine_tags(),
+        retry_s=retry_s, max_latency_ms=settings.max_latency_ms,
     )
     if settings.engine == KERAS_TUNER:
         from search.engines._keras_tuner import run_keras_tuner_trials
@@ -165,6 +184,7 @@ def _open_parent_run(study: optuna.Study, tracker: StudyTracker, settings: Study
         table = data.splits.class_count_table()
         tracker.log_text(run_id, table.to_csv(), CLASS_COUNTS_ARTIFACT)
         tracker.log_text(run_id, table.to_string(), CLASS_COUNTS_TEXT_ARTIFACT)
+        st.record_audit(tracker, run_id, data)  # cheap (seconds on FER2013): duplicates, conflicts, blanks
     tracker.set_tags(run_id, {N_TRIALS_REQUESTED_TAG: settings.n_trials, **settings.engine_tags()})
     tracker.log_dict(run_id, settings.to_dict(), SETTINGS_ARTIFACT)
     # On every open, not only the first: a study made before datasets were recorded gets them when resumed.

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from search import study as st
+from search.defaults import DEFAULT_RETRY_S
 from search.refit._checkpoint import COMPLETE, FAILED, TRAINING, CheckpointMismatchError, RefitCheckpoint, RefitState
 from search.study import epoch_metrics, release_memory, resolve_candidate
 from search.tracking import (
@@ -93,11 +94,13 @@ class RefitJob:
         seed: The study's seed (training uses seed + trial number, as the trial did).
         progress: Where progress is shown.
         stop_at: ``time.monotonic()`` after which training stops at the end of its epoch (``--timeout``).
+        retry_s: How long an unreachable tracking store or failing disk is waited for before the refit
+            stops with ``InfrastructureError`` (its checkpoint kept).
     """
 
     def __init__(self, trial: FrozenTrial, data: StudyData, tracker: StudyTracker, parent_run_id: str,
                  checkpoint: RefitCheckpoint, *, n_epochs: int, patience: int, seed: int,
-                 progress: RefitProgress, stop_at: float | None = None) -> None:
+                 progress: RefitProgress, stop_at: float | None = None, retry_s: float = DEFAULT_RETRY_S) -> None:
         self.trial = trial
         self.stop_at = stop_at
         self.data = data
@@ -108,14 +111,33 @@ class RefitJob:
         self.patience = patience
         self.seed = seed
         self.progress = progress
+        self.faults = st.FaultRetry([st.tracking_service(tracker.tracking_uri)], retry_s,
+                                    notify=progress.message)
 
     def run(self) -> RefitResult:
         """Trains (or continues) the refit and logs its model; a finished refit is only read back.
 
+        An infrastructure failure (tracking store unreachable, disk full) is not the candidate's: the refit
+        is not failed, its checkpoint is kept, and once the store answers it continues from there.
+
         Raises:
             KeyboardInterrupt: Ctrl-C / SIGTERM; the run is ended KILLED and the checkpoint kept.
             CheckpointMismatchError: An unfinished refit was started with other --epochs / --patience.
+            InfrastructureError: The store stayed unreachable past the retry budget; the checkpoint is
+                kept and the same command continues the refit.
         """
+        while True:
+            try:
+                result = self._run_once()
+            except Exception as error:
+                if not st.is_infrastructure_error(error):
+                    raise
+                self.faults.ride_out(error, f"the refit of trial #{self.trial.number}")
+            else:
+                self.faults.succeeded()
+                return result
+
+    def _run_once(self) -> RefitResult:
         state = self.checkpoint.load()
         if state is not None and state.status in (COMPLETE, FAILED):
             self.progress.skip(self.trial.number, state.status)
@@ -127,18 +149,36 @@ class RefitJob:
             if state.status == TRAINING:
                 self._finish(state, model)
         except KeyboardInterrupt:
-            self._end_run(state, "interrupted", "KILLED", "interrupted: run the same command again to resume")
+            self._end_interrupted_quietly(state, "interrupted: run the same command again to resume")
             raise
         except CheckpointMismatchError as error:
             self._end_run(state, "interrupted", "KILLED", str(error))
             raise
         except Exception as error:  # noqa: BLE001 - one bad refit must not stop the others
+            if st.is_infrastructure_error(error):
+                self._end_interrupted_quietly(state, f"interrupted: {st.fault_summary(error)}")
+                raise  # not the candidate's fault: never recorded as failed; run() waits and continues it
             self._fail(state, f"{type(error).__name__}: {error}")
         finally:
-            self.tracker.log_metrics(state.run_id, {"duration_s": time.perf_counter() - started},
-                                     step=state.n_resumes)
+            self._log_duration(state, time.perf_counter() - started)
             release_memory()
         return RefitResult.from_state(state)
+
+    def _log_duration(self, state: RefitState, duration_s: float) -> None:
+        """Logs the refit's duration; an unreachable store loses it rather than hide the error in flight."""
+        try:
+            self.tracker.log_metrics(state.run_id, {"duration_s": duration_s}, step=state.n_resumes)
+        except Exception as error:
+            if not st.is_infrastructure_error(error):
+                raise
+
+    def _end_interrupted_quietly(self, state: RefitState, reason: str) -> None:
+        """Ends the run KILLED with ``reason`` when the store answers (else the next resume reopens it)."""
+        try:
+            self._end_run(state, "interrupted", "KILLED", reason)
+        except Exception as second:
+            if not st.is_infrastructure_error(second):
+                raise
 
     # --- the run -------------------------------------------------------------------------------------
     def _open(self, state: RefitState | None) -> RefitState:

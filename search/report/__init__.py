@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from search.report._audit import audit_page, overlap_headline
 from search.report._build import (
     LEADERBOARD_ROWS,
     REPORT_ARTIFACT,
@@ -42,6 +43,8 @@ from search.report._refits import refit_section
 from search.report._section import Section, SectionContent, SectionUnavailable
 
 __all__ = [
+    "audit_page",
+    "overlap_headline",
     "build_report",
     "class_distribution",
     "class_share_figure",

@@ -20,8 +20,11 @@ import pandas as pd
 from search import paths as _paths
 from search import study as st
 from search.errors import NotFoundError
+from search.report._audit import TITLE as AUDIT_TITLE
+from search.report._audit import audit_section, overlap_headline, read_audit
 from search.report._classes import class_distribution
 from search.report._context import ReportContext
+from search.report._evaluations import CALIBRATION_TITLE, EVALUATIONS_TITLE, calibration_section, evaluations_section
 from search.report._figures import (
     learning_curves,
     optimization_history,
@@ -30,6 +33,8 @@ from search.report._figures import (
     slice_plots,
 )
 from search.report._html import render_page
+from search.report._pareto import TITLE as PARETO_TITLE
+from search.report._pareto import pareto_section
 from search.report._refits import refit_section
 from search.report._section import Section, SectionContent, SectionUnavailable
 from search.selection import leaderboard, recorded_test_score
@@ -79,6 +84,9 @@ def build_report(study: optuna.Study, tracker: StudyTracker | None = None) -> St
     generated = datetime.now(UTC).isoformat(timespec="seconds")
     status = "still running: a snapshot" if running else "no trial running"
     subtitle = f"Space {context.settings.get('space', '?')} - {status} - generated {generated}"
+    audit = read_audit(context)
+    if audit is not None:  # the first screen says how many validation and test faces training has seen
+        subtitle += f" - {overlap_headline(audit)}"
     page = render_page(f"Study report: {study.study_name}", subtitle, sections)
     return StudyReport(study_name=study.study_name, html=page, sections=sections, running=running)
 
@@ -92,7 +100,7 @@ def write_report(study: optuna.Study, out: Path, *, log_to_run: bool = True) -> 
     report = build_report(study, tracker)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(report.html, encoding="utf-8")
+    _paths.atomic_write_text(out, report.html)  # a browser or a reader never sees half a page
     if log_to_run:
         tracker.log_text(study.user_attrs[st.PARENT_RUN_ATTR], report.html, REPORT_ARTIFACT)
     return report
@@ -130,6 +138,14 @@ def _summary(context: ReportContext) -> SectionContent:
     best = leaderboard(study, 1)
     if best:
         rows["best validation accuracy"] = f"{best[0].val_accuracy:.4f} (trial #{best[0].trial})"
+        rows["best validation accuracy, unseen faces"] = _clean(study.trials[best[0].trial])
+    audit = read_audit(context)
+    if audit is not None:
+        rows["faces also in training"] = overlap_headline(audit)
+        rows["--dedupe"] = "yes: duplicates of training faces dropped" if audit.get("dedupe") else "no (official split)"
+    score = recorded_test_score(study)
+    if score is not None:
+        rows["test accuracy"] = _score_text(score)
     table = pd.DataFrame({"value": [str(value) for value in rows.values()]},
                          index=pd.Index(list(rows), name="setting"))
     return SectionContent(table=table)
@@ -143,8 +159,10 @@ def _test_score(context: ReportContext) -> SectionContent:
             f"(or with `python -m search test --study {context.study.study_name}`)."
         )
     table = pd.DataFrame({"value": [
-        score.describe(), f"{score.accuracy:.4f}", f"{score.macro_f1:.4f}", score.scored_at, str(score.n_scores),
-    ]}, index=pd.Index(["model", "test accuracy", "test macro-F1", "scored at", "times scored"], name="score"))
+        score.describe(), f"{score.accuracy:.4f}", _interval(score), _clean_test(score), f"{score.macro_f1:.4f}",
+        score.scored_at, str(score.n_scores),
+    ]}, index=pd.Index(["model", "test accuracy", "95 % interval (Wilson)", f"test accuracy, unseen faces ({CLEAN})",
+                        "test macro-F1", "scored at", "times scored"], name="score"))
     caption = "The selected model's one-time score on the test split."
     if score.n_scores > 1:
         caption += f" The study was re-scored ({score.n_scores} scores in all, each recorded on its run)."
@@ -159,6 +177,7 @@ def _leaderboard(context: ReportContext) -> SectionContent:
     names = sorted({name for row in rows for name in row.params})
     records = [{
         "rank": row.rank, "trial": f"#{row.trial}", "val accuracy": f"{row.val_accuracy:.4f}",
+        "val accuracy, unseen faces": _clean(context.study.trials[row.trial]),
         "params": _count(row.n_params), "MACs": _count(row.macs), "epochs": row.epochs,
         "time (s)": f"{row.duration_s:.0f}" if row.duration_s is not None else "-",
         **{name: _param(row.params.get(name)) for name in names},
@@ -182,6 +201,30 @@ def _classes(context: ReportContext) -> SectionContent:
     return class_distribution(context.tracker, context.parent_run_id, subset=subset)
 
 
+CLEAN = "clean subset: faces whose pixels equal no training face, exact hash"
+
+
+def _clean(trial: optuna.trial.FrozenTrial) -> str:
+    value = trial.user_attrs.get(st.CLEAN_VAL_ACCURACY_ATTR)
+    return "-" if value is None or value != value else f"{float(value):.4f}"
+
+
+def _interval(score: Any) -> str:
+    if score.ci_low is None or score.ci_high is None:
+        return "- (scored before intervals were recorded)"
+    return f"{score.ci_low:.4f} - {score.ci_high:.4f} (n={score.n_test})"
+
+
+def _clean_test(score: Any) -> str:
+    if score.clean_accuracy is None:
+        return "- (scored before clean subsets were recorded)"
+    return f"{score.clean_accuracy:.4f} (n={score.n_clean})"
+
+
+def _score_text(score: Any) -> str:
+    return f"{score.accuracy:.4f}, 95 % interval {_interval(score)}; unseen faces {_clean_test(score)}"
+
+
 def _count(number: int | None) -> str:
     return "-" if number is None else f"{number:,}"
 
@@ -198,6 +241,8 @@ SECTIONS: tuple[tuple[str, Callable[[ReportContext], SectionContent]], ...] = (
     ("Summary", _summary),
     ("Test score", _test_score),
     ("Leaderboard", _leaderboard),
+    (AUDIT_TITLE, audit_section),
+    (PARETO_TITLE, pareto_section),
     ("Stage 2: refits and selection", refit_section),
     ("Optimization history", lambda context: optimization_history(context.study)),
     ("Learning curves (intermediate values)", lambda context: learning_curves(context.study)),
@@ -207,5 +252,7 @@ SECTIONS: tuple[tuple[str, Callable[[ReportContext], SectionContent]], ...] = (
     ("Class distribution per split", _classes),
     ("Selected model: confusion matrix", _confusion),
     ("Selected model: per-class metrics", _per_class),
+    (CALIBRATION_TITLE, calibration_section),
+    (EVALUATIONS_TITLE, evaluations_section),
 )
 """The report's sections in page order: title -> builder (raises SectionUnavailable for a note)."""

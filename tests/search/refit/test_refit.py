@@ -15,7 +15,7 @@ from PIL import Image
 
 from fer_core.emotions import EMOTIONS
 from fer_core.errors import ConfigError
-from fer_core.evaluate import predict_proba
+from fer_core.evaluate import log_probabilities, predict_proba, temperature_scaled
 from fer_core.model import build_model, get_preset
 from fer_core.train import TrainConfig, train
 from search import main
@@ -106,7 +106,10 @@ def test_run_refit_top_chains_stage_two_then_scores_once_and_promotes(
     assert version.tags["tta_in_model"] == "true" and version.tags["scored_model"] == score.model_uri
     champion = mlflow.keras.load_model("models:/fer-emotion@champion", load_model_kwargs={"safe_mode": True})
     faces = test.images[:4]
-    scored = np.mean([predict_proba(m, faces, tta="flip") for m in members], axis=0)
+    # ... with the temperature fitted on validation applied on top (softmax(log p / T)).
+    temperature = _load("two").user_attrs["fer.calibration"]["temperature"]
+    scored = temperature_scaled(log_probabilities(np.mean([predict_proba(m, faces, tta="flip") for m in members],
+                                                          axis=0)), temperature)
     np.testing.assert_allclose(champion.predict_on_batch(faces), scored, atol=1e-5)
     np.testing.assert_allclose(mlflow.pyfunc.load_model("models:/fer-emotion@champion").predict(faces), scored,
                                atol=1e-5)  # what `mlflow models serve` runs
