@@ -23,7 +23,9 @@ def add_data_flags(parser: argparse.ArgumentParser) -> None:
 
 def add_storage_flag(parser: argparse.ArgumentParser) -> None:
     """``--storage``: the Optuna storage URL."""
-    parser.add_argument("--storage", help="Optuna storage URL (default: sqlite:///mlruns/optuna.db)")
+    parser.add_argument("--storage", help="Optuna storage URL (default: $FER_SEARCH_STORAGE, else "
+                        "sqlite:///mlruns/optuna.db; put a URL with a password in $FER_SEARCH_STORAGE to keep it "
+                        "off the command line)")
 
 
 def add_study_flags(parser: argparse.ArgumentParser) -> None:

@@ -11,9 +11,24 @@ import argparse
 from collections.abc import Callable
 from types import ModuleType
 
-from search.cli import _best, _predict, _promote, _refit, _report, _run, _spaces, _test, _train, _ui
+from search.cli import (
+    _audit,
+    _best,
+    _evaluate,
+    _export,
+    _predict,
+    _promote,
+    _refit,
+    _report,
+    _run,
+    _spaces,
+    _test,
+    _train,
+    _ui,
+)
 
-COMMANDS: tuple[ModuleType, ...] = (_run, _spaces, _best, _test, _promote, _train, _predict, _report, _ui, _refit)
+COMMANDS: tuple[ModuleType, ...] = (_run, _spaces, _best, _test, _promote, _train, _predict, _evaluate, _report, _ui,
+                                    _refit, _export, _audit)
 """The commands, in the order ``--help`` lists them."""
 
 DESCRIPTION = """\

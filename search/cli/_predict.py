@@ -56,7 +56,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="photos (PNG, JPEG, BMP, WebP) or directories searched recursively")
     parser.add_argument("--model", default=DEFAULT_MODEL_URI,
                         help="registry URI (models:/name@alias, models:/name/1), run model URI "
-                        "(runs:/<id>/model, models:/m-<id>) or a .keras file")
+                        "(runs:/<id>/model, models:/m-<id>), a .keras file, or a .onnx/.tflite file made by "
+                        "`export` (run by ONNX Runtime / LiteRT)")
     parser.add_argument("--format", choices=FORMATS, default="table", help="output format on stdout")
     parser.add_argument("--annotate", metavar="OUT_DIR", type=Path,
                         help="write copies of the photos with face boxes and labels into OUT_DIR")
@@ -82,6 +83,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="larger images (width x height, read from the header) are refused undecoded")
     parser.add_argument("--max-file-mb", type=_positive_float, default=100.0,
                         help="larger files are refused before they are read")
+    parser.add_argument("--trust-saved-model", action="store_true",
+                        help="allow an MLflow model logged as a TensorFlow SavedModel (save_exported_model): it "
+                        "loads through tf.saved_model.load, which has no safe mode; only for models you trust")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -96,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
         )
     detector = None if args.no_detect else make_detector(args.detector)
     limits = ReadLimits(max_pixels=args.max_pixels, max_bytes=int(args.max_file_mb * _BYTES_PER_MB))
-    model = load_prediction_model(args.model)
+    model = load_prediction_model(args.model, trust_saved_model=args.trust_saved_model)
     tta, notice = resolve_tta(args.model, args.tta)
     if notice:
         print(notice, file=sys.stderr)
@@ -120,23 +124,28 @@ def run(args: argparse.Namespace) -> int:
 
 
 # --- model -------------------------------------------------------------------------------------------
-def load_prediction_model(spec: str) -> keras.Model:
-    """The model named by ``--model``, loaded in Keras safe mode.
+def load_prediction_model(spec: str, *, trust_saved_model: bool = False) -> keras.Model:
+    """The model named by ``--model``, loaded in Keras safe mode (a SavedModel only when trusted).
 
     Raises:
+        UntrustedModelError: The MLflow model is a TensorFlow SavedModel and ``trust_saved_model`` is False.
         ConfigError: ``spec`` is neither an MLflow model URI nor a ``.keras`` path.
         LookupError: The MLflow store has no such model.
         FerError: The ``.keras`` file is missing or not a Keras model.
     """
     if spec.startswith(MLFLOW_URI_PREFIXES):
-        return _load_mlflow_model(spec)
+        return _load_mlflow_model(spec, trust_saved_model)
     if Path(spec).suffix == ".keras":
         from fer_core.model import load_model
 
         return load_model(spec, compile=False)
+    if Path(spec).suffix in (".onnx", ".tflite"):  # an export (`search export`), run by its own runtime
+        from fer_core.predict import load_exported_model
+
+        return load_exported_model(spec)
     raise ConfigError(
         f"--model must be an MLflow model URI (models:/name@alias, models:/name/1, runs:/<id>/model, "
-        f"models:/m-<id>) or a .keras file (got {spec!r})"
+        f"models:/m-<id>), a .keras file or an exported .onnx/.tflite file (got {spec!r})"
     )
 
 
@@ -179,12 +188,12 @@ def _registered_version(spec: str) -> Any:
     return registered_version(spec)
 
 
-def _load_mlflow_model(uri: str) -> keras.Model:
+def _load_mlflow_model(uri: str, trust_saved_model: bool) -> keras.Model:
     from search.tracking import load_keras_model_from_store
 
     hint = ("run a study and `python -m search promote` first, set MLFLOW_TRACKING_URI, or pass --model "
             "with another URI or a .keras file")
-    return load_keras_model_from_store(uri, hint=hint)
+    return load_keras_model_from_store(uri, hint=hint, trust_saved_model=trust_saved_model)
 
 
 # --- output ------------------------------------------------------------------------------------------

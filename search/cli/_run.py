@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from search.cli._exit import EXIT_INTERRUPTED, EXIT_OK
 from search.cli._flags import add_data_flags, add_storage_flag
 from search.cli._refit import refit_and_print
-from search.defaults import DEFAULT_EPOCHS, ENGINES, PRUNER_NAMES, SAMPLER_NAMES, TUNERS
+from search.defaults import DEFAULT_EPOCHS, DEFAULT_RETRY_S, ENGINES, PRUNER_NAMES, SAMPLER_NAMES, TUNERS
 from search.errors import UsageError
 
 if TYPE_CHECKING:
@@ -49,11 +49,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, help="seconds after which no new trial is started")
     parser.add_argument("--subset", type=float, default=1.0, help="fraction of the training split per trial")
     parser.add_argument("--seed", type=int, default=0, help="seeds the sampler, the split and training")
+    parser.add_argument("--dedupe", action="store_true",
+                        help="drop validation and test faces whose pixels equal a training face (exact hash; see "
+                        "`audit`), recorded in the split fingerprints; default: the official split, comparable to "
+                        "the literature")
     parser.add_argument("--keep-top", type=int, default=5, help="trials that keep their logged model")
+    parser.add_argument("--max-crashes", type=int, default=3, metavar="N",
+                        help="a parameter set whose trial killed its worker process N times (out of host memory, a "
+                        "native crash) ends as failed instead of being run again on every resume (default: "
+                        "%(default)s)")
+    parser.add_argument("--max-latency-ms", type=float, metavar="MS",
+                        help="a candidate slower than MS milliseconds per face on this machine fails before "
+                        "training (its untrained network is timed); default: no limit")
     parser.add_argument("--workers", type=int, default=1,
                         help="worker processes on this machine sharing the study (one per GPU on a GPU machine)")
     parser.add_argument("--heartbeat", type=int, default=30,
                         help="seconds between a running trial's heartbeats; silent for twice as long = dead")
+    parser.add_argument("--retry-for", type=float, default=DEFAULT_RETRY_S, metavar="SECONDS",
+                        help="seconds a worker waits, with backoff, for a tracking store, storage or disk that fails "
+                        "before it stops with exit status 75 (the trial is left to run again, not counted; "
+                        "default: %(default)g)")
     parser.add_argument("--refit-top", type=int, metavar="K",
                         help="then stage 2: `refit --top K` (full data, long training, ensembles, TTA; see `refit "
                         "--help`); the test split is scored once, after it")
@@ -71,9 +86,12 @@ def run(args: argparse.Namespace) -> int:
     space = load_space(args.space)
     if args.workers < 1:
         raise UsageError(f"--workers must be >= 1 (got {args.workers})")
+    if not args.retry_for >= 0:
+        raise UsageError(f"--retry-for must be >= 0 seconds (got {args.retry_for:g})")
     settings = study_settings(args, space_name=args.space, n_trials=args.trials, max_epochs=args.epochs,
                               timeout_s=args.timeout, keep_top=args.keep_top, heartbeat_s=args.heartbeat,
-                              defer_test=args.refit_top is not None, **_engine_values(args))
+                              defer_test=args.refit_top is not None, max_latency_ms=args.max_latency_ms,
+                              dedupe=args.dedupe, max_crashes=args.max_crashes, **_engine_values(args))
     if settings.engine == "keras-tuner":
         from search.engines import check_keras_tuner_run
 
@@ -82,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     def stage1() -> int:
         if args.workers > 1 and not worker_label():  # a worker never starts workers of its own
             return _run_workers_and_report(args, settings)
-        return run_and_report(settings, space)
+        return run_and_report(settings, space, retry_s=args.retry_for)
 
     if args.refit_top is None:
         for flag, value in (("--refit-epochs", args.refit_epochs), ("--refit-timeout", args.refit_timeout)):
@@ -132,13 +150,16 @@ def study_settings(args: argparse.Namespace, *, space_name: str, study: str | No
     )
 
 
-def run_and_report(settings: StudySettings, source: Any) -> int:
-    """Runs the study in this process and prints its summary (a ``--workers`` worker leaves that to its parent)."""
+def run_and_report(settings: StudySettings, source: Any, *, retry_s: float = DEFAULT_RETRY_S) -> int:
+    """Runs the study in this process and prints its summary (a ``--workers`` worker leaves that to its parent).
+
+    ``retry_s``: how long infrastructure failures are ridden out before the worker stops (``--retry-for``).
+    """
     from search.cli._summary import study_summary
     from search.engines import run_study
     from search.study import worker_label
 
-    outcome = run_study(settings, source)
+    outcome = run_study(settings, source, retry_s=retry_s)
     if not worker_label():  # inside `--workers`, the parent prints the summary
         print(study_summary(outcome.study, settings.n_trials))
     return EXIT_INTERRUPTED if outcome.interrupted else EXIT_OK

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import optuna
 
+from search.cli._honest import CLEAN_NOTE, test_score_line, validation_line
 from search.cli._tables import format_leaderboard
 from search.selection import leaderboard, recorded_test_score, select_best
 from search.study import state_counts
@@ -28,7 +29,8 @@ def study_summary(study: optuna.Study, n_requested: int | None = None) -> str:
         best = select_best(study)
     except LookupError:
         return "\n".join(lines)
-    lines += ["", f"Selected: trial #{best.number}, validation accuracy {best.value:.4f}"]
+    lines += ["", f"Selected: trial #{best.number}, validation accuracy {best.value:.4f}",
+              f"  {validation_line(best)} ({CLEAN_NOTE})"]
     lines += [f"  {name} = {value}" for name, value in sorted(best.params.items())]
     score = recorded_test_score(study)
     if score is None:
@@ -37,6 +39,7 @@ def study_summary(study: optuna.Study, n_requested: int | None = None) -> str:
         note = " (re-scored)" if score.n_scores > 1 else ""
         lines.append(f"Test accuracy of {score.describe()}: {score.accuracy:.4f} "
                      f"(macro-F1 {score.macro_f1:.4f}), scored once{note} at {score.scored_at}")
+        lines.append(f"  {test_score_line(score)}")
         if score.trial != best.number:
             lines.append(f"  note: the best trial is now #{best.number}; the test split was already used for "
                          f"#{score.trial}. `python -m search test --force` records a re-score.")

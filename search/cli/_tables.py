@@ -30,11 +30,12 @@ def format_leaderboard(rows: list[LeaderboardRow], fmt: str = "table") -> str:
         return json.dumps([asdict(row) for row in rows], indent=2)
     if not rows:
         return "(no completed trial yet)"
-    header = ["rank", "trial", "val_acc", "params", "MACs", "epochs", "time"]
+    header = ["rank", "trial", "val_acc", "params", "MACs", "ms/face", "epochs", "time"]
     table = [header] + [
         [
             str(row.rank), f"#{row.trial}", f"{row.val_accuracy:.4f}", _human(row.n_params), _human(row.macs),
-            str(row.epochs), f"{row.duration_s:.0f}s" if row.duration_s is not None else "-",
+            f"{row.latency_ms:.2f}" if row.latency_ms is not None else "-", str(row.epochs),
+            f"{row.duration_s:.0f}s" if row.duration_s is not None else "-",
         ]
         for row in rows
     ]

@@ -23,6 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Serves the UI until Ctrl-C; returns the exit status."""
     from search import paths as _paths
+    from search.redaction import redact_url
     from search.tracking import UiSettings, serve_ui, study_run_pages
 
     settings = UiSettings(tracking_uri=_paths.default_tracking_uri(),
@@ -34,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
               "unless that is intended.", file=sys.stderr)
 
     def on_ready() -> None:
-        print(f"MLflow UI: {settings.url}  (store {settings.tracking_uri}; Ctrl-C to stop)", flush=True)
+        print(f"MLflow UI: {settings.url}  (store {redact_url(settings.tracking_uri)}; Ctrl-C to stop)", flush=True)
         pages, more = study_run_pages(settings.url)
         if pages:
             # MLflow 3.17 opens an experiment on its GenAI view unless the browser's sidebar says "Model training".

@@ -16,6 +16,7 @@ from PIL import Image
 
 from fer_core.data import make_demo_dataset
 from fer_core.emotions import EMOTIONS
+from fer_core.evaluate import log_probabilities, temperature_scaled
 from fer_core.model import build_model, get_preset, save_model
 from search import main
 from tests.fixtures.studies import SMOKE_STUDY, SmokeStudy
@@ -209,7 +210,13 @@ def test_registry_and_run_model_uris(promoted_study: Path, photos: Path, capsys,
         status, out, err = _predict(capsys, *argv)
         assert status == 0, err
         answers.append([row["probabilities"] for row in json.loads(out)])
-    assert all(answer == answers[0] for answer in answers) and len(answers[0]) == 2
+    # The registered version applies the temperature fitted on validation (softmax(log p / T)); the run's model
+    # is the scored model itself.
+    assert answers[1] == answers[0] and answers[3] == answers[2] and len(answers[0]) == 2
+    temperature = study.user_attrs["fer.calibration"]["temperature"]
+    raw = np.array([[face[name] for name in EMOTIONS] for face in answers[2]])
+    calibrated = temperature_scaled(log_probabilities(raw), temperature)
+    np.testing.assert_allclose([[face[name] for name in EMOTIONS] for face in answers[0]], calibrated, atol=1e-4)
 
     status, _, err = _predict(capsys, str(photos / "crop.png"), "--model", "models:/no-such-model@champion")
     assert status == 1 and len(err) == 1
@@ -249,3 +256,16 @@ def test_auto_tta_follows_the_version_tags_with_one_notice(promoted_study: Path,
         resolve_tta("models:/tta-tags@inside", "flip")
     assert resolve_tta("models:/fer-emotion@champion", "auto") == ("none", None)  # scored without TTA
     assert resolve_tta("model.keras", "auto") == ("none", None)
+
+
+def test_an_unreachable_store_with_a_password_is_named_without_it(
+    workdir: Path, photos: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # MLflow's own message repeats the tracking URL, credentials included: predict's message must not.
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://fer:S3cretPw@127.0.0.1:1")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "5")
+    assert main(["predict", str(photos), "--no-detect", "--model", "models:/fer-emotion/1"]) == 1
+    error = capsys.readouterr().err
+    assert "error: Cannot load models:/fer-emotion/1 from http://fer:***@127.0.0.1:1: " in error
+    assert "S3cretPw" not in error

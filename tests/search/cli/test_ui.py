@@ -19,7 +19,7 @@ import pytest
 from search import main
 from search.errors import UiError
 from search.paths import default_study_storage
-from search.tracking import UiSettings, mlflow_server_command, port_is_free
+from search.tracking import UiSettings, mlflow_server_command, port_is_free, server_environment
 from tests.fixtures.studies import SmokeStudy
 
 START_TIMEOUT_S = 180.0
@@ -47,7 +47,8 @@ def test_command_serves_the_store_and_its_artifacts_on_loopback(tmp_path: Path) 
     def flag(name: str) -> str:
         return command[command.index(name) + 1]
 
-    assert flag("--backend-store-uri") == settings.tracking_uri
+    assert "--backend-store-uri" not in command and settings.tracking_uri not in command  # argv is public
+    assert server_environment(settings)["MLFLOW_BACKEND_STORE_URI"] == settings.tracking_uri
     assert flag("--default-artifact-root") == artifacts_uri and flag("--artifacts-destination") == artifacts_uri
     assert "--serve-artifacts" in command
     assert (flag("--host"), flag("--port"), flag("--workers")) == ("127.0.0.1", "5123", "1")
@@ -63,6 +64,12 @@ def test_port_out_of_range_is_refused(tmp_path: Path, port: int) -> None:
 def test_tracking_server_uri_is_refused(tmp_path: Path) -> None:
     with pytest.raises(UiError, match=r"'http://mlflow.example:5000' .* a tracking server: it already serves"):
         _local_settings(tmp_path, tracking_uri="http://mlflow.example:5000")
+
+
+def test_tracking_server_uri_with_a_password_is_refused_without_it(tmp_path: Path) -> None:
+    with pytest.raises(UiError, match=r"'https://user:\*\*\*@mlflow.example/\?token=\*\*\*'") as raised:
+        _local_settings(tmp_path, tracking_uri="https://user:S3cret@mlflow.example/?token=T0ken")
+    assert "S3cret" not in str(raised.value) and "T0ken" not in str(raised.value)
 
 
 def test_host_that_is_not_this_machine_is_refused(tmp_path: Path) -> None:
