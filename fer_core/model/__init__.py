@@ -5,6 +5,7 @@ from fer_core.model._builder import DTYPE_POLICIES, build_model
 from fer_core.model._complexity import Complexity, count_macs, count_params, model_complexity
 from fer_core.model._config import (
     BATCH_NORMS,
+    CONV_TYPES,
     HEADS,
     PADDINGS,
     POOLINGS,
@@ -19,6 +20,7 @@ from fer_core.model._presets import PRESETS, get_preset
 __all__ = [
     "ACTIVATIONS",
     "BATCH_NORMS",
+    "CONV_TYPES",
     "DTYPE_POLICIES",
     "HEADS",
     "PADDINGS",

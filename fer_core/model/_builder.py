@@ -1,6 +1,7 @@
 """Build a Keras 3 functional CNN from an ``ArchitectureConfig`` (Keras API only, any backend).
 
-Layout: Input (48, 48, 1) uint8 -> Rescaling(1/255) -> [augmentation] -> conv blocks -> head ->
+Layout: Input (48, 48, 1) uint8 -> Rescaling(1/255) -> [augmentation] -> conv blocks (standard or
+separable convs, optional squeeze-and-excitation and residual shortcut) -> head ->
 hidden dense layers -> Dense(7, softmax, float32). Taking uint8 keeps datasets 4x smaller in memory
 and lets a saved model run on raw pixels.
 """
@@ -72,11 +73,13 @@ def build_model(
 def _conv_block(
     x: Any, block: ConvBlockConfig, config: ArchitectureConfig, prefix: str, dtype: str | None
 ) -> Any:
-    """Convs (each with BN when batch_norm="conv"), block BN, pooling, dropout."""
+    """Convs (each with BN when batch_norm="conv"), block BN, SE, residual add, pooling, dropout."""
+    block_input = x
     activation = get_activation(config.activation)
     bn_per_conv = config.batch_norm == "conv"
+    conv_layer = layers.SeparableConv2D if block.conv_type == "separable" else layers.Conv2D
     for conv_number in range(1, block.n_convs + 1):
-        x = layers.Conv2D(
+        x = conv_layer(
             block.filters,
             block.kernel_size,
             strides=block.strides if conv_number == 1 else 1,
@@ -91,11 +94,42 @@ def _conv_block(
             x = layers.Activation(activation, name=f"{prefix}_act{conv_number}", dtype=dtype)(x)
     if config.batch_norm == "block":
         x = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"{prefix}_bn", dtype=dtype)(x)
+    if block.squeeze_units:
+        x = _squeeze_excite(x, block, prefix, dtype)
+    if block.residual:
+        shortcut = _shortcut(block_input, block, bn_per_conv, prefix, dtype)
+        x = layers.Add(name=f"{prefix}_add", dtype=dtype)([x, shortcut])
     if block.pooling != "none":
         pooling = _POOLING_LAYERS[block.pooling]
         x = pooling(pool_size=block.pool_size, name=f"{prefix}_{block.pooling}pool", dtype=dtype)(x)
     if block.dropout > 0:
         x = layers.Dropout(block.dropout, name=f"{prefix}_dropout", dtype=dtype)(x)
+    return x
+
+
+def _squeeze_excite(x: Any, block: ConvBlockConfig, prefix: str, dtype: str | None) -> Any:
+    """Channel gates: global average -> Dense(squeeze, relu) -> Dense(filters, sigmoid) -> multiply."""
+    gates = layers.GlobalAveragePooling2D(keepdims=True, name=f"{prefix}_se_pool", dtype=dtype)(x)
+    gates = layers.Dense(block.squeeze_units, activation="relu", name=f"{prefix}_se_squeeze", dtype=dtype)(gates)
+    gates = layers.Dense(block.filters, activation="sigmoid", name=f"{prefix}_se_excite", dtype=dtype)(gates)
+    return layers.Multiply(name=f"{prefix}_se_scale", dtype=dtype)([x, gates])
+
+
+def _shortcut(x: Any, block: ConvBlockConfig, bn_per_conv: bool, prefix: str, dtype: str | None) -> Any:
+    """The block input as is when its shape matches the output, else a 1x1 projection (+ BN)."""
+    if x.shape[-1] == block.filters and block.strides == 1:
+        return x
+    x = layers.Conv2D(
+        block.filters,
+        1,
+        strides=block.strides,
+        padding="same",
+        use_bias=not bn_per_conv,
+        name=f"{prefix}_projection",
+        dtype=dtype,
+    )(x)
+    if bn_per_conv:
+        x = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"{prefix}_projection_bn", dtype=dtype)(x)
     return x
 
 

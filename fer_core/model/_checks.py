@@ -27,6 +27,20 @@ def check_fraction(name: str, value: Any) -> float:
     return float(value)
 
 
+def check_ratio(name: str, value: Any) -> float:
+    """Return ``value`` as float when it is a number in [0, 1] (a squeeze-and-excitation ratio)."""
+    if isinstance(value, bool) or not isinstance(value, Real) or not 0.0 <= float(value) <= 1.0:
+        raise ConfigError(f"{name} must be a number in [0, 1] (got {value!r})")
+    return float(value)
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """Return ``value`` when it is a bool (integers are not accepted, so a typo cannot pass)."""
+    if not isinstance(value, bool):
+        raise ConfigError(f"{name} must be true or false (got {value!r})")
+    return value
+
+
 def check_choice(name: str, value: Any, choices: Collection[str]) -> str:
     """Return ``value`` when it is one of ``choices`` (listed in the message otherwise)."""
     if not isinstance(value, str) or value not in choices:

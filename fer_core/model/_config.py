@@ -14,11 +14,13 @@ from typing import Any
 from fer_core.errors import ConfigError
 from fer_core.model._activations import check_activation
 from fer_core.model._checks import (
+    check_bool,
     check_choice,
     check_fraction,
     check_int,
     check_keys,
     check_list,
+    check_ratio,
     prefixed,
 )
 
@@ -26,6 +28,7 @@ PADDINGS: tuple[str, ...] = ("same", "valid")
 POOLINGS: tuple[str, ...] = ("max", "avg", "none")
 BATCH_NORMS: tuple[str, ...] = ("none", "block", "conv")
 HEADS: tuple[str, ...] = ("flatten", "gap")
+CONV_TYPES: tuple[str, ...] = ("standard", "separable")
 
 
 def _field_names(cls: type) -> tuple[str, ...]:
@@ -55,7 +58,8 @@ class _FlatConfig:
 
 @dataclass(frozen=True)
 class ConvBlockConfig(_FlatConfig):
-    """One conv block: ``n_convs`` convolutions, then optional pooling, then optional dropout.
+    """One conv block: ``n_convs`` convolutions, optional squeeze-and-excitation and residual shortcut,
+    then optional pooling, then optional dropout.
 
     Args:
         filters: Output channels of every conv in the block.
@@ -66,6 +70,12 @@ class ConvBlockConfig(_FlatConfig):
         pooling: ``"max"``, ``"avg"`` or ``"none"``; pools with stride ``pool_size``, floor semantics.
         pool_size: Square pooling window and stride.
         dropout: Dropout rate applied after pooling (0 = no dropout layer).
+        conv_type: ``"standard"`` (Conv2D) or ``"separable"`` (SeparableConv2D: a depthwise
+            ``kernel_size`` conv then a 1x1 pointwise conv; needs ``kernel_size`` >= 2).
+        residual: Add the block's input to its convs' output before pooling: as is when channels
+            and size match, else through a 1x1 projection conv with ``strides`` (needs padding "same").
+        se_ratio: Squeeze-and-excitation after the convs with ``max(1, round(filters * se_ratio))``
+            squeeze units (0 = none).
     """
 
     _REQUIRED = ("filters",)
@@ -79,6 +89,9 @@ class ConvBlockConfig(_FlatConfig):
     pooling: str = "max"
     pool_size: int = 2
     dropout: float = 0.0
+    conv_type: str = "standard"
+    residual: bool = False
+    se_ratio: float = 0.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "filters", check_int("filters", self.filters, minimum=1))
@@ -89,6 +102,27 @@ class ConvBlockConfig(_FlatConfig):
         check_choice("pooling", self.pooling, POOLINGS)
         object.__setattr__(self, "pool_size", check_int("pool_size", self.pool_size, minimum=2))
         object.__setattr__(self, "dropout", check_fraction("dropout", self.dropout))
+        check_choice("conv_type", self.conv_type, CONV_TYPES)
+        check_bool("residual", self.residual)
+        object.__setattr__(self, "se_ratio", check_ratio("se_ratio", self.se_ratio))
+        self._check_combinations()
+
+    def _check_combinations(self) -> None:
+        if self.conv_type == "separable" and self.kernel_size < 2:
+            raise ConfigError(
+                f"kernel_size must be >= 2 for a separable conv (got {self.kernel_size}); "
+                f"use conv_type standard for 1x1 convs"
+            )
+        if self.residual and self.padding != "same":
+            raise ConfigError(
+                f"padding must be same for a residual block (got {self.padding!r}); "
+                f"set residual false or padding same"
+            )
+
+    @property
+    def squeeze_units(self) -> int:
+        """Units of the squeeze-and-excitation bottleneck (0 when the block has none)."""
+        return max(1, round(self.filters * self.se_ratio)) if self.se_ratio > 0 else 0
 
 
 

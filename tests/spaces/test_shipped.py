@@ -26,9 +26,9 @@ from spaces._schema import (
     TRAINING_FIELDS,
 )
 
-SHIPPED = ("compact", "seed", "smoke", "vgg")
+SHIPPED = ("compact", "cpu", "seed", "smoke", "vgg")
 N_SAMPLES = 20
-BUILT = ("compact", "smoke")
+BUILT = ("compact", "cpu", "smoke")
 """Small enough to build 20 Keras models in seconds; seed and vgg are checked by geometry only."""
 
 
@@ -61,9 +61,10 @@ def test_parameter_names_are_valid_mlflow_keys() -> None:
             assert re.fullmatch(r"[A-Za-z0-9_.\-/]+", parameter.name), parameter.name
 
 
-def test_compact_has_a_budget_and_the_others_do_not() -> None:
+def test_compact_and_cpu_have_a_budget_and_the_others_do_not() -> None:
     assert {space.name: space.max_macs for space in list_spaces()} == {
         "compact": 20e6,
+        "cpu": 20e6,
         "seed": None,
         "smoke": None,
         "vgg": None,

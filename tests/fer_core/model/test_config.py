@@ -49,6 +49,7 @@ def test_to_dict_round_trips_and_spells_out_defaults() -> None:
     assert as_dict["blocks"][1] == {
         "filters": 32, "n_convs": 2, "kernel_size": 3, "strides": 1, "padding": "same",
         "pooling": "none", "pool_size": 2, "dropout": 0.0,
+        "conv_type": "standard", "residual": False, "se_ratio": 0.0,
     }
     assert as_dict["dense"][1] == {"units": 32, "dropout": 0.0}
     assert ArchitectureConfig.from_dict(as_dict) == config
@@ -91,7 +92,7 @@ def test_integral_floats_are_normalised() -> None:
         ({"blocks": [{"n_convs": 2}]}, r"architecture\.blocks\[0\] lacks the required key\(s\): filters"),
         (
             {"blocks": [{"filters": 8, "filter": 8}]},
-            r"Unknown key\(s\) in architecture\.blocks\[0\]: filter; allowed keys: dropout, filters, ",
+            r"Unknown key\(s\) in architecture\.blocks\[0\]: filter; allowed keys: conv_type, dropout, filters, ",
         ),
         ({"blocks": [{"filters": 8}], "optimizer": "adam"}, r"Unknown key\(s\) in architecture: optimizer"),
         ({}, r"architecture lacks the required key\(s\): blocks"),
