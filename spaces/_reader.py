@@ -219,6 +219,8 @@ class _Reader:
             shared=not isinstance(raw_templates, list),
         )
         _check_group(group, syntax, path)
+        if syntax is _BLOCKS:
+            _check_block_templates(group, path)
         return group
 
     def _templates(self, raw: Any, syntax: _GroupSyntax, path: str) -> tuple[tuple[Entry, ...], ...]:
@@ -252,6 +254,32 @@ class _Reader:
             f"{syntax.item}; give a number or {{int: [low, high]}}",
             path,
         )
+
+
+def _check_block_templates(group: Group, path: str) -> None:
+    """Rules between keys of one block template (fer_core's ConvBlockConfig rules), checked on read
+    so that a space cannot propose a block the builder rejects."""
+    for index, template in enumerate(group.templates):
+        entries = {entry.key: entry for entry in template}
+        where = path if group.shared else f"{path}[{index}]"
+        kernel_sizes = _possible(entries, "kernel_size", 3)
+        if "separable" in _possible(entries, "conv_type", "standard") and min(kernel_sizes) < 2:
+            raise _fail(
+                f"a separable conv needs kernel_size >= 2 (this template allows {min(kernel_sizes)}); "
+                "use conv_type standard for 1x1 convs or raise kernel_size",
+                f"{where}.kernel_size",
+            )
+        if True in _possible(entries, "residual", False) and "valid" in _possible(entries, "padding", "same"):
+            raise _fail(
+                "a residual block needs padding same (its shortcut must match the convs' output size); "
+                "set padding same or residual false",
+                f"{where}.padding",
+            )
+
+
+def _possible(entries: Mapping[str, Entry], key: str, default: Any) -> tuple[Any, ...]:
+    """Every value (range ends for ranges) a template's key can take; the builder's default if unset."""
+    return entries[key].values() if key in entries else (default,)
 
 
 def _section(raw: Mapping[Any, Any], key: str) -> Mapping[Any, Any]:

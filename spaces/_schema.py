@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Literal
 
-from fer_core.model import ACTIVATIONS, BATCH_NORMS, HEADS, PADDINGS, POOLINGS
+from fer_core.model import ACTIVATIONS, BATCH_NORMS, CONV_TYPES, HEADS, PADDINGS, POOLINGS
 from fer_core.train import OPTIMIZER_BUILDERS, SCHEDULE_BUILDERS
 from spaces._distributions import is_int, is_number
 
@@ -95,6 +95,9 @@ BLOCK_FIELDS: Mapping[str, FieldRule] = MappingProxyType(
         "pooling": _names(POOLINGS),
         "pool_size": _int(2),
         "dropout": _FRACTION,
+        "conv_type": _names(CONV_TYPES),
+        "residual": _BOOL,
+        "se_ratio": _float(0.0, 1.0),
     }
 )
 """One conv block (`architecture.blocks[i]`)."""
@@ -125,6 +128,10 @@ TRAINING_FIELDS: Mapping[str, FieldRule] = MappingProxyType(
         "plateau_patience": _int(1),
         "warmup_epochs": _int(0),
         "min_learning_rate": _float(0.0),
+        "cycle_peak": _float(0.0, 1.0, low_open=True, high_open=True),
+        "ema_momentum": _FRACTION,
+        "mixup_alpha": _float(0.0, 10.0),
+        "cutmix_alpha": _float(0.0, 10.0),
         "seed": _int(),
     }
 )

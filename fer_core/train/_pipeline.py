@@ -16,6 +16,8 @@ import keras
 import numpy as np
 
 from fer_core.emotions import N_CLASSES
+from fer_core.errors import ConfigError
+from fer_core.train._mixing import Mixing, mix_batch
 
 if TYPE_CHECKING:
     import tensorflow as tf
@@ -37,6 +39,7 @@ def make_batches(
     shuffle: bool,
     seed: int,
     class_weights: np.ndarray | None = None,
+    mixing: Mixing | None = None,
 ) -> Batches:
     """Batches for `Model.fit`/`evaluate`: tf.data when TensorFlow is importable, else a PyDataset.
 
@@ -47,9 +50,26 @@ def make_batches(
         shuffle: Reshuffle the order every epoch (training) or keep it (validation).
         seed: Seed of the shuffling.
         class_weights: float32 vector (7,) giving each sample the weight of its class, or None.
+        mixing: Mixup/CutMix of the training batches (soft labels), or None; needs TensorFlow.
     """
-    builder = make_tf_dataset if tensorflow_available() else make_py_dataset
-    return builder(images, labels, batch_size=batch_size, shuffle=shuffle, seed=seed, class_weights=class_weights)
+    if tensorflow_available():
+        return make_tf_dataset(
+            images,
+            labels,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            seed=seed,
+            class_weights=class_weights,
+            mixing=mixing,
+        )
+    if mixing is not None and not mixing.is_off:
+        raise ConfigError(
+            f"training.mixup_alpha/cutmix_alpha need TensorFlow's tf.data (got mixup_alpha={mixing.mixup_alpha:g}, "
+            f"cutmix_alpha={mixing.cutmix_alpha:g} without TensorFlow); install tensorflow or set both to 0"
+        )
+    return make_py_dataset(
+        images, labels, batch_size=batch_size, shuffle=shuffle, seed=seed, class_weights=class_weights
+    )
 
 
 def make_tf_dataset(
@@ -60,8 +80,9 @@ def make_tf_dataset(
     shuffle: bool,
     seed: int,
     class_weights: np.ndarray | None = None,
+    mixing: Mixing | None = None,
 ) -> tf.data.Dataset:
-    """tf.data pipeline: shuffled indices -> batch -> gather from uint8 tensors -> one-hot -> prefetch.
+    """tf.data pipeline: shuffled indices -> batch -> gather from uint8 tensors -> one-hot [-> mix] -> prefetch.
 
     The images are converted once into a uint8 tensor on the CPU that the map function captures;
     every epoch only reshuffles the index range, so nothing is re-copied per epoch.
@@ -85,6 +106,11 @@ def make_tf_dataset(
     if shuffle:
         indices = indices.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
     batches = indices.batch(batch_size).map(gather, num_parallel_calls=tf.data.AUTOTUNE)
+    if mixing is not None and not mixing.is_off:
+        batch_seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
+        batches = tf.data.Dataset.zip(batches, batch_seeds).map(
+            lambda batch, batch_seed: mix_batch(mixing, batch_seed, *batch), num_parallel_calls=tf.data.AUTOTUNE
+        )
     return batches.prefetch(tf.data.AUTOTUNE)
 
 

@@ -35,13 +35,21 @@ class TrainConfig:
         epochs: Maximum number of epochs (>= 1).
         early_stopping_patience: Epochs without a val-accuracy gain before stopping (best weights are
             restored); None turns early stopping off.
-        schedule: "none", "plateau" (ReduceLROnPlateau on val accuracy) or "cosine" (per-step cosine
-            decay after a linear warm-up).
+        schedule: "none", "plateau" (ReduceLROnPlateau on val accuracy), "cosine" (per-step cosine
+            decay after a linear warm-up) or "onecycle" (per-step rise from learning_rate/25 to
+            learning_rate at ``cycle_peak``, then fall to min_learning_rate).
         plateau_factor: LR multiplier on a plateau, in (0, 1).
         plateau_patience: Epochs without a gain before the LR is reduced (>= 1).
         warmup_epochs: Linear warm-up epochs of the cosine schedule (>= 0, < epochs).
-        min_learning_rate: Floor of the plateau schedule and end value of the cosine one
+        min_learning_rate: Floor of the plateau schedule and end value of the cosine and one-cycle ones
             (>= 0, <= learning_rate).
+        cycle_peak: Fraction of the run at which the one-cycle schedule peaks, in (0, 1).
+        ema_momentum: Exponential moving average of the weights, in [0, 1) (0 = off): validation,
+            early stopping and the returned model see the averaged weights.
+        mixup_alpha: Mixup of image and label pairs within a batch, Beta(alpha, alpha) mixing
+            weights, in [0, 10] (0 = off).
+        cutmix_alpha: CutMix (a pasted box from another image, labels mixed by area), Beta(alpha,
+            alpha), in [0, 10] (0 = off). With mixup also on, each batch gets one of the two at random.
         seed: Seed for Keras, TensorFlow, NumPy and Python random numbers.
     """
 
@@ -59,6 +67,10 @@ class TrainConfig:
     plateau_patience: int = 3
     warmup_epochs: int = 0
     min_learning_rate: float = 1e-6
+    cycle_peak: float = 0.3
+    ema_momentum: float = 0.0
+    mixup_alpha: float = 0.0
+    cutmix_alpha: float = 0.0
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -98,6 +110,12 @@ class TrainConfig:
             "plateau_patience": check_int(self.plateau_patience, f"{_PATH}.plateau_patience", low=1),
             "warmup_epochs": check_int(self.warmup_epochs, f"{_PATH}.warmup_epochs", low=0),
             "min_learning_rate": check_float(self.min_learning_rate, f"{_PATH}.min_learning_rate", low=0.0),
+            "cycle_peak": check_float(self.cycle_peak, f"{_PATH}.cycle_peak", low=0.0, high=1.0, low_open=True),
+            "ema_momentum": check_float(self.ema_momentum, f"{_PATH}.ema_momentum", low=0.0, high=1.0),
+            "mixup_alpha": check_float(self.mixup_alpha, f"{_PATH}.mixup_alpha", low=0.0, high=10.0, high_open=False),
+            "cutmix_alpha": check_float(
+                self.cutmix_alpha, f"{_PATH}.cutmix_alpha", low=0.0, high=10.0, high_open=False
+            ),
             "seed": check_int(self.seed, f"{_PATH}.seed"),
         }
 

@@ -17,6 +17,8 @@ from fer_core.emotions import IMAGE_SHAPE, N_CLASSES
 from fer_core.errors import ConfigError, DataError
 from fer_core.train._callbacks import EpochHook, EpochReporter, NanGuard, ThroughputMeter
 from fer_core.train._class_weights import class_weight_vector
+from fer_core.train._ema import EmaValidation, start_average_at_weights
+from fer_core.train._mixing import Mixing
 from fer_core.train._optim import LearningRate, build_optimizer, plan_learning_rate
 from fer_core.train._pipeline import make_batches
 from fer_core.train._result import TrainOutcome, TrainResult
@@ -84,6 +86,7 @@ def train(
     steps_per_epoch = math.ceil(len(y_train) / config.batch_size)
     plan = plan_learning_rate(config, steps_per_epoch, has_validation=validation is not None)
     _compile(model, config, plan.learning_rate)
+    start_average_at_weights(model)
     # Keras does not advance the optimizer's step counter for initial_epoch: per-step schedules would restart.
     model.optimizer.iterations.assign(initial_epoch * steps_per_epoch)
     train_batches = make_batches(
@@ -93,6 +96,7 @@ def train(
         shuffle=True,
         seed=config.seed,
         class_weights=_class_weights(config, y_train, class_weight),
+        mixing=Mixing(config.mixup_alpha, config.cutmix_alpha),
     )
     validation_batches = None
     if validation is not None:
@@ -102,12 +106,13 @@ def train(
     meter = ThroughputMeter(n_train=len(y_train), batch_size=config.batch_size)
     reporter = EpochReporter(on_epoch_end, nan_guard)
     early_stopping = _early_stopping(config, has_validation=validation is not None)
+    ema = [EmaValidation()] if config.ema_momentum > 0 else []
     model.fit(
         train_batches,
         validation_data=validation_batches,
         epochs=config.epochs,
         initial_epoch=initial_epoch,
-        callbacks=[nan_guard, meter, reporter, *early_stopping, *plan.callbacks, *callbacks],
+        callbacks=[*ema, nan_guard, meter, reporter, *early_stopping, *plan.callbacks, *callbacks],
         verbose=verbose_level,
         shuffle=False,  # the pipeline reshuffles itself every epoch
     )

@@ -130,7 +130,7 @@ def test_float_step_that_does_not_fit(tmp_path: Path) -> None:
             "'rmsprop' is not allowed: the value must be one of adam, adamw, sgd",
             "optimizer",
         ),
-        ("schedule: {int: [1, 2]}", "takes one of none, plateau, cosine, not a range", "schedule"),
+        ("schedule: {int: [1, 2]}", "takes one of none, plateau, cosine, onecycle, not a range", "schedule"),
         ("momentum: {float: [0.5, 1.0]}", "1.0 is not allowed: the value must be a number in [0, 1)", "momentum"),
         ("optimizer: [adam, sgd]", "a list is not a value here; write {choice: ['adam', 'sgd']}", "optimizer"),
     ],
@@ -196,12 +196,12 @@ def test_empty_file(tmp_path: Path, text: str) -> None:
 
 def test_missing_file_lists_the_shipped_spaces(tmp_path: Path) -> None:
     missing = tmp_path / "nope.yaml"
-    with pytest.raises(SpaceError, match=re.escape(f"space file {missing} not found") + ".*compact, seed, smoke, vgg"):
+    with pytest.raises(SpaceError, match=re.escape(f"space file {missing} not found") + ".*compact, cpu, seed, smoke, vgg"):
         load_space(missing)
 
 
 def test_unknown_name_lists_the_shipped_spaces() -> None:
-    with pytest.raises(SpaceError, match=r"unknown space 'nope'; choose one of: compact, seed, smoke, vgg"):
+    with pytest.raises(SpaceError, match=r"unknown space 'nope'; choose one of: compact, cpu, seed, smoke, vgg"):
         load_space("nope")
 
 

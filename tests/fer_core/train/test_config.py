@@ -22,6 +22,10 @@ SCHEMA_TRAINING_DEFAULTS = {
     "plateau_patience": 3,
     "warmup_epochs": 0,
     "min_learning_rate": 1e-6,
+    "cycle_peak": 0.3,
+    "ema_momentum": 0.0,
+    "mixup_alpha": 0.0,
+    "cutmix_alpha": 0.0,
     "seed": 0,
 }
 SCHEMA_AUGMENTATION_DEFAULTS = {
@@ -86,7 +90,7 @@ def test_integers_are_accepted_for_float_options_and_stored_as_float() -> None:
         ({"batch_size": True}, r"training\.batch_size must be an integer >= 1 \(got True\)"),
         ({"epochs": 2.5}, r"training\.epochs must be an integer >= 1 \(got 2\.5\)"),
         ({"early_stopping_patience": 0}, r"training\.early_stopping_patience must be an integer >= 1 \(got 0\)"),
-        ({"schedule": "step"}, r"training\.schedule must be one of none, plateau, cosine \(got 'step'\)"),
+        ({"schedule": "step"}, r"training\.schedule must be one of none, plateau, cosine, onecycle \(got 'step'\)"),
         ({"plateau_factor": 1.0}, r"training\.plateau_factor must be in \(0, 1\) \(got 1\)"),
         ({"plateau_patience": 0}, r"training\.plateau_patience must be an integer >= 1 \(got 0\)"),
         ({"warmup_epochs": -1}, r"training\.warmup_epochs must be an integer >= 0 \(got -1\)"),
