@@ -70,7 +70,9 @@ def test_candidate_whose_feature_map_vanishes_fails_with_the_geometry_reason(
 
 
 def test_diverging_candidate_fails_as_nan(workdir_with_store: Path, small_csv: Path) -> None:
-    space = _space(workdir_with_store, "nan", learning_rate="1.0e30")
+    # 1e38 is near float32's largest value: the first steps overflow the weights to inf, so the loss is NaN
+    # whatever units the updates kill (at 1e30 a candidate whose ReLUs all died trained on at a finite loss).
+    space = _space(workdir_with_store, "nan", learning_rate="1.0e38")
     trials = _run_and_collect(space, small_csv, "nan", n_trials=1)
     assert trials[0].user_attrs["fail_reason"].startswith("diverged: NaN loss")
 
