@@ -64,10 +64,10 @@ def honest_score(labels: np.ndarray, predictions: np.ndarray, clean: np.ndarray)
     clean = np.asarray(clean, dtype=bool)
     n, n_clean = len(correct), int(clean.sum())
     n_right, n_clean_right = int(correct.sum()), int(correct[clean].sum())
+    ci_low, ci_high = wilson_interval(n_right, n)
+    clean_ci_low, clean_ci_high = wilson_interval(n_clean_right, n_clean)
     return HonestScore(
         accuracy=n_right / n if n else float("nan"), n=n,
         clean_accuracy=n_clean_right / n_clean if n_clean else float("nan"), n_clean=n_clean,
-        ci_low=wilson_interval(n_right, n)[0], ci_high=wilson_interval(n_right, n)[1],
-        clean_ci_low=wilson_interval(n_clean_right, n_clean)[0],
-        clean_ci_high=wilson_interval(n_clean_right, n_clean)[1],
+        ci_low=ci_low, ci_high=ci_high, clean_ci_low=clean_ci_low, clean_ci_high=clean_ci_high,
     )

@@ -147,8 +147,9 @@ def _tta_on_top(origin: ModelOrigin) -> str:
 def _unseen_accuracy(score: SetScore, overlap: TrainingOverlap) -> float | None:
     if overlap.mask is None or overlap.mask.all():
         return None
-    unseen = ~overlap.mask
-    return float((score.result.predictions[unseen] == score.result.labels[unseen]).mean())
+    from fer_core.audit import honest_score
+
+    return honest_score(score.result.labels, score.result.predictions, ~overlap.mask).clean_accuracy
 
 
 def _record(tracker: Any, evaluation: Evaluation) -> str:
