@@ -13,6 +13,7 @@ from fer_core.model._config import (
     ConvBlockConfig,
     DenseLayerConfig,
 )
+from fer_core.model._float32 import as_float32
 from fer_core.model._geometry import LayerShape, check_geometry
 from fer_core.model._io import load_model, save_model
 from fer_core.model._presets import PRESETS, get_preset
@@ -31,6 +32,7 @@ __all__ = [
     "ConvBlockConfig",
     "DenseLayerConfig",
     "LayerShape",
+    "as_float32",
     "build_model",
     "check_geometry",
     "count_macs",

@@ -24,14 +24,16 @@ TRIAL_BUDGET_S = 0.4
 
 def record_candidate_latency(model: Any, trial: optuna.Trial, tracker: StudyTracker, run_id: str,
                              *, max_latency_ms: float | None) -> str | None:
-    """Times ``model`` on this machine, records the figures; the rejection reason when over ``max_latency_ms``.
+    """Times ``model`` (as the float32 model that will be served) here, records the figures; the rejection
+    reason when over ``max_latency_ms``.
 
     Returns:
         None when the candidate may train, else why it may not (the trial fails as a bad candidate).
     """
+    from fer_core.model import as_float32
     from fer_core.predict import keras_predict_fn, measure_latency
 
-    latency = measure_latency(keras_predict_fn(model), budget_s=TRIAL_BUDGET_S, seed=trial.number)
+    latency = measure_latency(keras_predict_fn(as_float32(model)), budget_s=TRIAL_BUDGET_S, seed=trial.number)
     trial.set_user_attr(st.LATENCY_ATTR, round(latency.single_ms, 4))
     trial.set_user_attr(st.LATENCY_BATCH_ATTR, round(latency.batch_ms, 4))
     tracker.log_metrics(run_id, {LATENCY_METRIC: latency.single_ms, LATENCY_BATCH_METRIC: latency.batch_ms})

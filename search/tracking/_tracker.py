@@ -262,10 +262,14 @@ class StudyTracker:
     # --- models -----------------------------------------------------------------------------------
     def log_keras_model(self, run_id: str, model: keras.Model, *, name: str = MODEL_ARTIFACT,
                         id_tag: str = MODEL_ID_TAG) -> LoggedModel:
-        """Logs ``model`` as an MLflow Keras model (with a uint8-in, probabilities-out signature).
+        """Logs a float32 copy of ``model`` as an MLflow Keras model (uint8-in, probabilities-out signature).
 
-        ``name`` is the logged model's name; the run's ``id_tag`` tag records its id.
+        ``name`` is the logged model's name; the run's ``id_tag`` tag records its id. Whatever precision
+        trained it (mixed bfloat16 on CPUs that compute it natively), the served model is float32.
         """
+        from fer_core.model import as_float32
+
+        model = as_float32(model)
         # Called just before the trial's run is finished: leaving the fluent run marks it FINISHED,
         # and finish_trial_run then records the trial's own state.
         with stops_deferred(), mlflow.start_run(run_id=run_id):

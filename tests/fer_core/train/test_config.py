@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from fer_core.errors import ConfigError
@@ -141,15 +143,44 @@ def test_direct_construction_is_validated_too() -> None:
         TrainConfig(epochs=0)
 
 
-def test_default_dtype_policy_matches_the_visible_devices() -> None:
+def test_default_dtype_policy_matches_the_visible_devices(monkeypatch: pytest.MonkeyPatch) -> None:
     import tensorflow as tf
 
-    expected = "mixed_float16" if tf.config.list_physical_devices("GPU") else "float32"
+    monkeypatch.delenv(_precision.POLICY_ENV, raising=False)
+    if tf.config.list_physical_devices("GPU"):
+        expected = "mixed_float16"
+    else:
+        expected = "mixed_bfloat16" if _precision.cpu_has_native_bf16() else "float32"
     assert default_dtype_policy() == expected
 
 
-def test_default_dtype_policy_is_mixed_precision_on_a_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_dtype_policy_is_mixed_precision_where_the_hardware_computes_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(_precision.POLICY_ENV, raising=False)
     monkeypatch.setattr(_precision, "gpu_available", lambda: True)
     assert default_dtype_policy() == "mixed_float16"
     monkeypatch.setattr(_precision, "gpu_available", lambda: False)
+    monkeypatch.setattr(_precision, "cpu_has_native_bf16", lambda: True)
+    assert default_dtype_policy() == "mixed_bfloat16"
+    monkeypatch.setattr(_precision, "cpu_has_native_bf16", lambda: False)
     assert default_dtype_policy() == "float32"
+
+
+def test_native_bf16_is_read_from_the_cpu_flags(tmp_path: Path) -> None:
+    zen4 = tmp_path / "zen4"
+    zen4.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f avx512_bf16 avx512_vnni\n")
+    avx2 = tmp_path / "avx2"
+    avx2.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx avx2 fma\n")
+    assert _precision.cpu_has_native_bf16(zen4) is True
+    assert _precision.cpu_has_native_bf16(avx2) is False
+    assert _precision.cpu_has_native_bf16(tmp_path / "missing") is False
+
+
+def test_the_environment_overrides_the_dtype_policy(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(_precision.POLICY_ENV, "float32")
+    monkeypatch.setattr(_precision, "cpu_has_native_bf16", lambda: True)
+    assert default_dtype_policy() == "float32"
+    monkeypatch.setenv(_precision.POLICY_ENV, "float64")
+    with pytest.raises(ConfigError, match=r"FER_DTYPE_POLICY must be one of .*\(got 'float64'\); unset it"):
+        default_dtype_policy()
