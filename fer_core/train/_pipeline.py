@@ -3,7 +3,8 @@
 Both keep the images as uint8 in memory (a quarter of float32) and build each batch by gathering
 rows by index; the model's own Rescaling layer turns them into floats. Labels become one-hot in the
 pipeline so that label smoothing works with CategoricalCrossentropy, and class weights are applied
-as per-sample weights.
+as per-sample weights. Distillation passes its own (N, 7) target rows instead (``targets``): they are
+gathered by index like the labels, while the class weights still follow the labels.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ def make_batches(
     seed: int,
     class_weights: np.ndarray | None = None,
     mixing: Mixing | None = None,
+    targets: np.ndarray | None = None,
 ) -> Batches:
     """Batches for `Model.fit`/`evaluate`: tf.data when TensorFlow is importable, else a PyDataset.
 
@@ -51,6 +53,8 @@ def make_batches(
         seed: Seed of the shuffling.
         class_weights: float32 vector (7,) giving each sample the weight of its class, or None.
         mixing: Mixup/CutMix of the training batches (soft labels), or None; needs TensorFlow.
+        targets: float32 (N, 7) target rows to train on instead of the one-hot labels (distillation),
+            or None. The labels still choose each sample's class weight.
     """
     if tensorflow_available():
         return make_tf_dataset(
@@ -61,6 +65,7 @@ def make_batches(
             seed=seed,
             class_weights=class_weights,
             mixing=mixing,
+            targets=targets,
         )
     if mixing is not None and not mixing.is_off:
         raise ConfigError(
@@ -68,7 +73,7 @@ def make_batches(
             f"cutmix_alpha={mixing.cutmix_alpha:g} without TensorFlow); install tensorflow or set both to 0"
         )
     return make_py_dataset(
-        images, labels, batch_size=batch_size, shuffle=shuffle, seed=seed, class_weights=class_weights
+        images, labels, batch_size=batch_size, shuffle=shuffle, seed=seed, class_weights=class_weights, targets=targets
     )
 
 
@@ -81,8 +86,11 @@ def make_tf_dataset(
     seed: int,
     class_weights: np.ndarray | None = None,
     mixing: Mixing | None = None,
+    targets: np.ndarray | None = None,
 ) -> tf.data.Dataset:
     """tf.data pipeline: shuffled indices -> batch -> gather from uint8 tensors -> one-hot [-> mix] -> prefetch.
+
+    With ``targets`` the batch's target rows are gathered instead of one-hot labels.
 
     The images are converted once into a uint8 tensor on the CPU that the map function captures;
     every epoch only reshuffles the index range, so nothing is re-copied per epoch.
@@ -93,11 +101,15 @@ def make_tf_dataset(
         images_t = tf.convert_to_tensor(images, dtype=tf.uint8)
         labels_t = tf.convert_to_tensor(np.asarray(labels, dtype=np.int32))
         weights_t = None if class_weights is None else tf.convert_to_tensor(class_weights, dtype=tf.float32)
+        targets_t = None if targets is None else tf.convert_to_tensor(targets, dtype=tf.float32)
 
     def gather(indices: tf.Tensor) -> tuple[tf.Tensor, ...]:
         batch_labels = tf.gather(labels_t, indices)
         x = tf.gather(images_t, indices)
-        y = tf.one_hot(batch_labels, N_CLASSES, dtype=tf.float32)
+        if targets_t is None:
+            y = tf.one_hot(batch_labels, N_CLASSES, dtype=tf.float32)
+        else:
+            y = tf.gather(targets_t, indices)
         if weights_t is None:
             return x, y
         return x, y, tf.gather(weights_t, batch_labels)
@@ -111,7 +123,22 @@ def make_tf_dataset(
         batches = tf.data.Dataset.zip(batches, batch_seeds).map(
             lambda batch, batch_seed: mix_batch(mixing, batch_seed, *batch), num_parallel_calls=tf.data.AUTOTUNE
         )
-    return batches.prefetch(tf.data.AUTOTUNE)
+    return batches.prefetch(tf.data.AUTOTUNE).with_options(_lean_options())
+
+
+def _lean_options() -> tf.data.Options:
+    """tf.data options that leave the cores to the model: no autotuning, one pipeline thread.
+
+    Gathering a batch of uint8 rows costs microseconds, while tf.data's autotuner and its own thread
+    pool compete with TensorFlow's compute threads on small CPUs (on 2 cores, some epochs ran at half
+    speed); `bench/throughput.py` measures the difference.
+    """
+    import tensorflow as tf
+
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    options.threading.private_threadpool_size = 1
+    return options
 
 
 def make_py_dataset(
@@ -122,9 +149,12 @@ def make_py_dataset(
     shuffle: bool,
     seed: int,
     class_weights: np.ndarray | None = None,
+    targets: np.ndarray | None = None,
 ) -> keras.utils.PyDataset:
     """Backend-agnostic fallback with the same batches as `make_tf_dataset` (used without TensorFlow)."""
-    return UInt8Batches(images, labels, batch_size=batch_size, shuffle=shuffle, seed=seed, class_weights=class_weights)
+    return UInt8Batches(
+        images, labels, batch_size=batch_size, shuffle=shuffle, seed=seed, class_weights=class_weights, targets=targets
+    )
 
 
 class UInt8Batches(keras.utils.PyDataset):
@@ -139,6 +169,7 @@ class UInt8Batches(keras.utils.PyDataset):
         shuffle: bool,
         seed: int,
         class_weights: np.ndarray | None = None,
+        targets: np.ndarray | None = None,
     ) -> None:
         super().__init__()
         self._images = images
@@ -148,6 +179,7 @@ class UInt8Batches(keras.utils.PyDataset):
         self._rng = np.random.default_rng(seed)
         self._class_weights = class_weights
         self._one_hot = np.eye(N_CLASSES, dtype=np.float32)
+        self._targets = targets
         self._order = self._new_order()
 
     def __len__(self) -> int:
@@ -156,7 +188,8 @@ class UInt8Batches(keras.utils.PyDataset):
     def __getitem__(self, index: int) -> tuple[np.ndarray, ...]:
         rows = self._order[index * self._batch_size : (index + 1) * self._batch_size]
         batch_labels = self._labels[rows]
-        x, y = self._images[rows], self._one_hot[batch_labels]
+        x = self._images[rows]
+        y = self._one_hot[batch_labels] if self._targets is None else self._targets[rows]
         if self._class_weights is None:
             return x, y
         return x, y, self._class_weights[batch_labels]

@@ -17,6 +17,7 @@ from fer_core.emotions import IMAGE_SHAPE, N_CLASSES
 from fer_core.errors import ConfigError, DataError
 from fer_core.train._callbacks import EpochHook, EpochReporter, NanGuard, ThroughputMeter
 from fer_core.train._class_weights import class_weight_vector
+from fer_core.train._distill import distillation_targets
 from fer_core.train._ema import EmaValidation, start_average_at_weights
 from fer_core.train._mixing import Mixing
 from fer_core.train._optim import LearningRate, build_optimizer, plan_learning_rate
@@ -25,6 +26,8 @@ from fer_core.train._result import TrainOutcome, TrainResult
 from fer_core.train._train_config import TrainConfig
 
 _VERBOSE_LEVELS = (0, 1, 2)
+DEFAULT_SOFT_WEIGHT = 0.7
+"""The teacher's share of a distillation target (Hinton et al. weigh the soft term most)."""
 
 
 def train(
@@ -40,6 +43,8 @@ def train(
     callbacks: Sequence[keras.callbacks.Callback] = (),
     initial_epoch: int = 0,
     initial_weights: str | os.PathLike[str] | None = None,
+    soft_targets: np.ndarray | None = None,
+    soft_weight: float = DEFAULT_SOFT_WEIGHT,
 ) -> TrainResult:
     """Compile ``model`` per ``config`` and fit it on uint8 images, validating every epoch.
 
@@ -64,6 +69,12 @@ def train(
             learning-rate schedule resumes where such a run would be. Must be < ``config.epochs``.
         initial_weights: A ``.weights.h5`` file (``model.save_weights``) of this same architecture
             to start from, e.g. the weights an earlier run ended with (Hyperband's successive halving).
+        soft_targets: Knowledge distillation: a teacher's class probabilities on ``x_train``, float
+            (N, 7) rows summing to 1. Each image is then trained towards ``soft_weight * teacher +
+            (1 - soft_weight) * one_hot(label)`` (label smoothing and mixup/CutMix apply to that blend,
+            class weights still follow the label; the training "accuracy" is agreement with the blend's
+            argmax). None: the labels only.
+        soft_weight: The teacher's share of each target, in [0, 1]; used only with ``soft_targets``.
 
     Returns:
         The trained model with its history and outcome; a NaN/inf loss is the outcome NAN_LOSS.
@@ -77,6 +88,7 @@ def train(
     _check_images_and_labels(x_train, y_train, names=("x_train", "y_train"))
     if validation is not None:
         _check_images_and_labels(*validation, names=("validation[0]", "validation[1]"))
+    targets = None if soft_targets is None else distillation_targets(y_train, soft_targets, soft_weight)
     verbose_level = _resolve_verbose(verbose)
     _check_initial_epoch(initial_epoch, config.epochs)
     keras.utils.set_random_seed(config.seed)
@@ -97,6 +109,7 @@ def train(
         seed=config.seed,
         class_weights=_class_weights(config, y_train, class_weight),
         mixing=Mixing(config.mixup_alpha, config.cutmix_alpha),
+        targets=targets,
     )
     validation_batches = None
     if validation is not None:

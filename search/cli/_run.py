@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from search.cli._exit import EXIT_INTERRUPTED, EXIT_OK
 from search.cli._flags import add_data_flags, add_storage_flag
-from search.cli._refit import refit_and_print
+from search.cli._refit import add_distill_flags, distill_options, refit_and_print
 from search.defaults import DEFAULT_EPOCHS, DEFAULT_RETRY_S, ENGINES, PRUNER_NAMES, SAMPLER_NAMES, TUNERS
 from search.errors import UsageError
 
@@ -76,6 +76,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--refit-timeout", type=float, metavar="SECONDS",
                         help="`refit --timeout SECONDS`: stage 2's wall-clock budget (epochs planned from measured "
                         "speed)")
+    add_distill_flags(parser)  # `refit --distill` after stage 1 (with --refit-top)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -103,12 +104,15 @@ def run(args: argparse.Namespace) -> int:
         return run_and_report(settings, space, retry_s=args.retry_for)
 
     if args.refit_top is None:
-        for flag, value in (("--refit-epochs", args.refit_epochs), ("--refit-timeout", args.refit_timeout)):
+        for flag, value in (("--refit-epochs", args.refit_epochs), ("--refit-timeout", args.refit_timeout),
+                            ("--distill-weight", args.distill_weight)):
             if value is not None:
                 raise UsageError(f"{flag} {value:g} needs --refit-top K (how many trials to refit)")
+        if args.distill:
+            raise UsageError("--distill needs --refit-top K (the student is taught by the refits' ensemble)")
         return stage1()
     return _run_then_refit(stage1, settings, refit_top=args.refit_top, refit_epochs=args.refit_epochs,
-                           refit_timeout=args.refit_timeout)
+                           refit_timeout=args.refit_timeout, distill=distill_options(args))
 
 
 def _engine_values(args: argparse.Namespace) -> dict[str, str]:
@@ -181,7 +185,8 @@ def _workers_started(pids: list[int]) -> None:
 
 
 def _run_then_refit(stage1: Callable[[], int], settings: StudySettings, *, refit_top: int,
-                    refit_epochs: int | None, refit_timeout: float | None) -> int:
+                    refit_epochs: int | None, refit_timeout: float | None,
+                    distill: dict[str, Any] | None = None) -> int:
     """``run --refit-top``: stage 1 with its test score deferred, then the refit, then the test score once.
 
     Inside a ``--workers`` worker only stage 1 runs; the parent process refits after all workers end.
@@ -192,7 +197,8 @@ def _run_then_refit(stage1: Callable[[], int], settings: StudySettings, *, refit
     from search.study import load_existing_study, n_counted, open_storage, worker_label
 
     # Bad flags fail here, before stage 1; the --refit-timeout clock starts when stage 2 does.
-    options = RefitOptions(top=refit_top, epochs=refit_epochs or DEFAULT_EPOCHS, timeout_s=refit_timeout)
+    options = RefitOptions(top=refit_top, epochs=refit_epochs or DEFAULT_EPOCHS, timeout_s=refit_timeout,
+                           **(distill or {}))
     status = stage1()  # its settings defer the test score (defer_test): the refit's selection is scored
     if status != EXIT_OK or worker_label():
         return status

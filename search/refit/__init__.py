@@ -1,5 +1,6 @@
-"""Stage 2: refit the top trials with the full recipe (checkpointed, resumable, time-boxed), then choose
-among the refit models and ensembles of them on validation only.
+"""Stage 2: refit the top trials with the full recipe (checkpointed, resumable, time-boxed), optionally
+distil their ensemble into one network, then choose among the refit models, ensembles of them and the
+distilled network on validation only.
 """
 
 from __future__ import annotations
@@ -21,7 +22,16 @@ from search.refit._budget import (
 )
 from search.refit._callback import PLATEAU_FIELDS, EpochCommitted, RefitCheckpointCallback
 from search.refit._checkpoint import STATE_FILE, RefitCheckpoint, RefitState
-from search.refit._choice import RankedModel, choose_model, rank_refits
+from search.refit._choice import choose_model, student_wins
+from search.refit._distill import (
+    FINE_TUNE_LR_SCALE,
+    STUDENT_KEY,
+    TEACHER_TTA,
+    DistillJob,
+    DistillResult,
+    Teacher,
+    describe_student,
+)
 from search.refit._ensemble import (
     ENSEMBLE_NAME,
     INPUT_NAME,
@@ -31,6 +41,7 @@ from search.refit._ensemble import (
 )
 from search.refit._job import RefitJob, RefitResult
 from search.refit._options import (
+    DEFAULT_DISTILL_WEIGHT,
     DEFAULT_ENSEMBLE_MAX,
     DEFAULT_EPOCHS,
     DEFAULT_PATIENCE,
@@ -39,9 +50,20 @@ from search.refit._options import (
     RefitOptions,
 )
 from search.refit._progress import RefitProgress
+from search.refit._ranking import RankedModel, rank_refits, validation_probabilities
 from search.refit._stage import RefitOutcome, refit_study
 
 __all__ = [
+    "DEFAULT_DISTILL_WEIGHT",
+    "describe_student",
+    "DistillJob",
+    "DistillResult",
+    "FINE_TUNE_LR_SCALE",
+    "STUDENT_KEY",
+    "student_wins",
+    "validation_probabilities",
+    "Teacher",
+    "TEACHER_TTA",
     "build_ensemble",
     "CandidateSpeed",
     "choose_ensemble_size",

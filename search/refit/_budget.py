@@ -127,16 +127,31 @@ class RefitBudget:
         n_train, n_validation, n_test: Split sizes.
         n_views: Views per image of the TTA mode.
         ensemble_max: Largest ensemble the selection may choose.
+        extra_reserve_s: Seconds of other work between the refits and the deadline (``--distill``: the
+            teacher's predictions on the training split); the distilled student itself is one more
+            pending refit (keyed ``STUDENT_KEY``, -1), so it gets an equal share.
     """
 
     def __init__(self, deadline: float, pending: list[PendingRefit], *, n_refits: int, n_train: int,
-                 n_validation: int, n_test: int, n_views: int, ensemble_max: int) -> None:
+                 n_validation: int, n_test: int, n_views: int, ensemble_max: int,
+                 extra_reserve_s: float = 0.0) -> None:
         self.deadline = deadline
         self._pending = {p.trial: p for p in pending}
         self._n_train, self._n_validation = n_train, n_validation
         speeds = [p.speed for p in pending]
-        self.reserve_s = evaluation_reserve_s(speeds, n_refits=n_refits, n_validation=n_validation, n_test=n_test,
-                                              n_views=n_views, ensemble_max=ensemble_max) if speeds else 0.0
+        self._evaluation_reserve_s = evaluation_reserve_s(
+            speeds, n_refits=n_refits, n_validation=n_validation, n_test=n_test, n_views=n_views,
+            ensemble_max=ensemble_max) if speeds else 0.0
+        self._extra_reserve_s = extra_reserve_s if speeds else 0.0
+
+    @property
+    def reserve_s(self) -> float:
+        """Seconds kept back for what follows the refits (evaluations, logging, the extra work)."""
+        return self._evaluation_reserve_s + self._extra_reserve_s
+
+    def extra_done(self) -> None:
+        """The extra work (the teacher's predictions) is done: its time is no longer kept back."""
+        self._extra_reserve_s = 0.0
 
     def has(self, trial: int) -> bool:
         """Whether ``trial``'s refit still trains and has not been planned yet."""

@@ -52,6 +52,8 @@ class RefitState:
         model_uri / model_id: The MLflow model logged when complete.
         n_params: Trainable and non-trainable parameters of the model.
         val_accuracy: TTA mode -> validation accuracy of the final (best-epoch) model.
+        teacher: A distilled student's teacher trials, best first (None for a refit).
+        soft_weight: A distilled student's ``--distill-weight`` (None for a refit).
     """
 
     trial: int
@@ -76,6 +78,8 @@ class RefitState:
     model_id: str | None = None
     n_params: int | None = None
     val_accuracy: dict[str, float] = field(default_factory=dict)
+    teacher: list[int] | None = None
+    soft_weight: float | None = None
 
     @property
     def training_done(self) -> bool:

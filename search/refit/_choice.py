@@ -1,80 +1,61 @@
 """Choosing the final model among refit models and ensembles of them, on validation only.
 
-Every complete refit is scored on the validation split under the same TTA; they are ranked (ties: fewer
-parameters, then the earlier trial) and the average of the top M is tried for M = 1..``--ensemble-max``
-(ties go to fewer models). One model wins as is; several are built into one ensemble model, scored on
-validation again as built, and logged in their own MLflow run nested under the study's run
-(``fer.role=ensemble``).
+Every complete refit is scored on the validation split under the same TTA and ranked (``_ranking``); the
+average of the top M is tried for M = 1..``--ensemble-max`` (ties go to fewer models). One model wins as
+is; several are built into one ensemble model, scored on validation again as built, and logged in their
+own MLflow run nested under the study's run (``fer.role=ensemble``). A distilled student (``--distill``)
+is selected instead when it does better on validation.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
-import numpy as np
 import optuna
 
-from search.refit._checkpoint import RefitCheckpoint
-from search.refit._job import RefitResult
+from search.refit._ranking import RankedModel
 from search.selection import Selection, recorded_selection
 from search.tracking import ENSEMBLE_ROLE, MEMBER_RUNS_PARAM, MEMBERS_TAG, STATE_TAG, TTA_TAG, load_keras_model
 
 if TYPE_CHECKING:
+    from search.refit._distill import DistillResult
     from search.refit._ensemble import EnsembleChoice
     from search.study import StudyData
     from search.tracking import StudyTracker
 
 
-@dataclass(frozen=True)
-class RankedModel:
-    """A complete refit with its validation accuracy without and with TTA (the ranking uses the latter)."""
-
-    result: RefitResult
-    val_accuracy: float
-    val_accuracy_tta: float
-    probabilities: np.ndarray  # validation, under the selection's TTA
-
-
 def choose_model(study: optuna.Study, ranked: list[RankedModel], data: StudyData, tracker: StudyTracker,
-                 parent_run_id: str, *, tta: str, ensemble_max: int) -> tuple[EnsembleChoice, Selection]:
-    """The ensemble size chosen on validation and the selection it makes (an ensemble is logged)."""
+                 parent_run_id: str, *, tta: str, ensemble_max: int,
+                 student: DistillResult | None = None) -> tuple[EnsembleChoice, Selection]:
+    """The ensemble size chosen on validation and the selection it makes (an ensemble is logged).
+
+    A complete distilled ``student`` is selected instead when its validation accuracy under ``tta`` is
+    higher than the chosen refit's or ensemble's, or equal to an ensemble's (one network serves faster).
+    """
     from search.refit._ensemble import choose_ensemble_size
 
     labels = data.splits.validation.labels
     choice = choose_ensemble_size([model.probabilities for model in ranked], labels, ensemble_max)
+    if student is not None and student_wins(student, choice):
+        return choice, _student_selection(student, tta)
     selection = _reuse_or_make(study, ranked[: choice.n_members], data, tracker, parent_run_id, tta, choice)
     return choice, selection
 
 
-def rank_refits(results: list[RefitResult], data: StudyData, tta: str,
-                checkpoint_of: Callable[[int], RefitCheckpoint]) -> list[RankedModel]:
-    """Complete refits with validation probabilities under ``tta`` (cached beside each checkpoint)."""
-    from fer_core.evaluate import evaluate_predictions
-
-    labels = data.splits.validation.labels
-    ranked = []
-    for result in results:
-        if result.state != "complete" or result.model_uri is None:
-            continue
-        probabilities = _validation_probabilities(checkpoint_of(result.trial), result.model_uri, data, tta)
-        accuracy_tta = float(evaluate_predictions(labels, probabilities).accuracy)
-        val_accuracy = cast(float, result.val_accuracy)  # a complete refit recorded it
-        ranked.append(RankedModel(result, val_accuracy, accuracy_tta, probabilities))
-    return sorted(ranked, key=lambda m: (-m.val_accuracy_tta, m.result.n_params or 0, m.result.trial))
+def student_wins(student: DistillResult, choice: EnsembleChoice) -> bool:
+    """Whether the distilled student beats the chosen refit or ensemble on validation (ties: over an ensemble)."""
+    if not student.complete or student.val_accuracy_tta is None:
+        return False
+    return student.val_accuracy_tta > choice.accuracy or (
+        student.val_accuracy_tta == choice.accuracy and choice.n_members > 1)
 
 
-def _validation_probabilities(checkpoint: RefitCheckpoint, model_uri: str, data: StudyData, tta: str) -> np.ndarray:
-    cached = checkpoint.load_probabilities(tta)
-    if cached is not None:
-        return cached
-    from fer_core.evaluate import predict_proba
-
-    probabilities = predict_proba(load_keras_model(model_uri), data.splits.validation.images, tta=tta)
-    checkpoint.save_probabilities(tta, probabilities)
-    return probabilities
+def _student_selection(student: DistillResult, tta: str) -> Selection:
+    return Selection(kind="distilled", model_uri=str(student.model_uri),
+                     val_accuracy=float(student.val_accuracy or 0.0),
+                     val_accuracy_tta=float(student.val_accuracy_tta or 0.0), tta=tta, members=student.teacher,
+                     run_id=student.run_id)
 
 
 def _reuse_or_make(study: optuna.Study, members: list[RankedModel], data: StudyData, tracker: StudyTracker,

@@ -185,9 +185,7 @@ class RefitJob:
         """Starts the refit's run, or reopens the interrupted one (same run) and fills metric gaps."""
         if state is None:
             self._close_orphaned_runs()
-            run_id = self._start_run()
-            state = RefitState(trial=self.trial.number, n_epochs=self.n_epochs, patience=self.patience,
-                               run_id=run_id)
+            state = self._new_state(self._start_run())
             self.checkpoint.commit(state)
             self.progress.start(self.trial.number, resumed_from=0)
             return state
@@ -208,20 +206,49 @@ class RefitJob:
 
     def _start_run(self) -> str:
         run_id = self.tracker.start_nested_run(
-            self.parent_run_id, REFIT_ROLE, f"refit-{self.trial.number:04d}",
-            {REFIT_OF_TAG: str(self.trial.number), STATE_TAG: "running", N_RESUMES_TAG: "0"},
+            self.parent_run_id, self.role, self._run_name(),
+            {REFIT_OF_TAG: str(self.trial.number), STATE_TAG: "running", N_RESUMES_TAG: "0", **self._run_tags()},
         )
         self.tracker.log_params(run_id, dict(self.trial.params))
         self.tracker.log_params(run_id, {REFIT_EPOCHS_PARAM: self.n_epochs, REFIT_PATIENCE_PARAM: self.patience,
                                          REFIT_N_TRAIN_PARAM: len(self.data.train),
-                                         REFIT_OF_TRIAL_PARAM: self.trial.number})
+                                         REFIT_OF_TRIAL_PARAM: self.trial.number, **self._run_params()})
         self.tracker.log_dict(run_id, self.trial.user_attrs.get(st.CANDIDATE_ATTR), CANDIDATE_ARTIFACT)
         self.tracker.log_dataset_inputs(run_id, self.data.split_datasets(("train", "validation")))
         return run_id
 
+    # --- what a subclass (the distilled student) changes ------------------------------------------------
+    role = REFIT_ROLE
+    """The run's ``fer.role``."""
+
+    def _run_name(self) -> str:
+        return f"refit-{self.trial.number:04d}"
+
+    def _run_tags(self) -> dict[str, str]:
+        """Tags of the run beyond a refit's own."""
+        return {}
+
+    def _run_params(self) -> dict[str, Any]:
+        """Params of the run beyond a refit's own."""
+        return {}
+
+    def _new_state(self, run_id: str) -> RefitState:
+        return RefitState(trial=self.trial.number, n_epochs=self.n_epochs, patience=self.patience, run_id=run_id)
+
+    def _training_config(self, training: Any) -> Any:
+        """The TrainConfig to refit with: the candidate's own."""
+        return training
+
+    def _prepare(self, model: keras.Model, state: RefitState) -> None:
+        """Called on the freshly built model before training (a refit starts from its seeded weights)."""
+
+    def _train_kwargs(self) -> dict[str, Any]:
+        """Extra keyword arguments of ``fer_core.train.train``."""
+        return {}
+
     def _close_orphaned_runs(self) -> None:
         """Ends runs of this refit that no checkpoint names (a process killed before its first commit)."""
-        runs = self.tracker.nested_runs(self.parent_run_id, REFIT_ROLE, tags={REFIT_OF_TAG: str(self.trial.number)},
+        runs = self.tracker.nested_runs(self.parent_run_id, self.role, tags={REFIT_OF_TAG: str(self.trial.number)},
                                         running_only=True)
         for run in runs:
             self.tracker.set_tags(run.info.run_id, {STATE_TAG: "interrupted",
@@ -248,7 +275,10 @@ class RefitJob:
         model = candidate.build_model()
         state.n_params = int(model.count_params())
         if not state.training_done:
-            config, plateau = _refit_training(candidate.training, seed=self.seed + self.trial.number,
+            if state.epochs_done == 0:
+                self._prepare(model, state)
+            config, plateau = _refit_training(self._training_config(candidate.training),
+                                              seed=self.seed + self.trial.number,
                                               n_resumes=state.n_resumes, steps_per_epoch=self._steps(candidate))
             callback = self._callback(state, plateau)
             last_weights = self.checkpoint.directory / state.weights_file if state.weights_file else None
@@ -258,7 +288,7 @@ class RefitJob:
                 validation=(validation.images, validation.labels), config=config,
                 on_epoch_end=callback.record, verbose=0, initial_epoch=state.epochs_done, initial_weights=last_weights,
                 class_weight=self.data.train_class_weights() if config.class_weighting else None,
-                callbacks=[*([plateau] if plateau is not None else []), callback],
+                callbacks=[*([plateau] if plateau is not None else []), callback], **self._train_kwargs(),
             )
             if result.outcome == TrainOutcome.NAN_LOSS:
                 raise FloatingPointError(f"diverged: NaN loss at epoch {state.epochs_done + 1}")

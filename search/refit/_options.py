@@ -5,7 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fer_core.errors import ConfigError
-from search.defaults import DEFAULT_ENSEMBLE_MAX, DEFAULT_EPOCHS, DEFAULT_PATIENCE, DEFAULT_TOP, DEFAULT_TTA
+from search.defaults import (
+    DEFAULT_DISTILL_WEIGHT,
+    DEFAULT_ENSEMBLE_MAX,
+    DEFAULT_EPOCHS,
+    DEFAULT_PATIENCE,
+    DEFAULT_TOP,
+    DEFAULT_TTA,
+)
+
+"""``--distill-weight``: the teacher's share of each target (the rest is the one-hot label)."""
 
 
 @dataclass(frozen=True)
@@ -21,6 +30,10 @@ class RefitOptions:
         timeout_s: Wall-clock budget in seconds of the refits, the selection and one test score
             (``--timeout``); each refit's epochs (at most ``epochs``) are then planned from its measured
             speed. None: no budget, every refit gets ``epochs``.
+        distill: Also train one network on the soft predictions of the top-``ensemble_max`` ensemble
+            (``--distill``); it competes with the refits and ensembles on validation. Needs ``top`` and
+            ``ensemble_max`` >= 2 (the teacher is an ensemble).
+        distill_weight: The teacher's share of each training target, in [0, 1] (``--distill-weight``).
     """
 
     top: int = DEFAULT_TOP
@@ -29,6 +42,8 @@ class RefitOptions:
     tta: str = DEFAULT_TTA
     ensemble_max: int = DEFAULT_ENSEMBLE_MAX
     timeout_s: float | None = None
+    distill: bool = False
+    distill_weight: float = DEFAULT_DISTILL_WEIGHT
 
     def __post_init__(self) -> None:
         from fer_core.evaluate import TTA_MODES  # imports Keras: only when options are actually built
@@ -41,3 +56,14 @@ class RefitOptions:
             raise ConfigError(f"--timeout must be a number of seconds > 0 (got {self.timeout_s!r})")
         if self.tta not in TTA_MODES:
             raise ConfigError(f"Unknown --tta {self.tta!r}; choose one of: {', '.join(TTA_MODES)}")
+        self._check_distill()
+
+    def _check_distill(self) -> None:
+        weight = self.distill_weight
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0.0 <= weight <= 1.0:
+            raise ConfigError(f"--distill-weight must be a number in [0, 1] (got {weight!r}); it is the teacher's "
+                              "share of each training target (1: its probabilities only, 0: the labels only)")
+        if self.distill and (self.top < 2 or self.ensemble_max < 2):
+            raise ConfigError(f"--distill needs --top >= 2 and --ensemble-max >= 2 (got --top {self.top}, "
+                              f"--ensemble-max {self.ensemble_max}): the teacher is an ensemble of refits; "
+                              "raise both or leave --distill out")

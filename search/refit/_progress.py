@@ -21,10 +21,13 @@ class RefitProgress:
         n_refits: How many refits this command runs (K).
         stream: Where to print (default stderr).
         live: Redraw a status line per epoch; default: whether ``stream`` is a terminal.
+        title: What each line is about (``refit``; ``distilled`` for the student of ``--distill``).
     """
 
-    def __init__(self, n_refits: int, stream: TextIO | None = None, live: bool | None = None) -> None:
+    def __init__(self, n_refits: int, stream: TextIO | None = None, live: bool | None = None,
+                 title: str = "refit") -> None:
         self.n_refits = n_refits
+        self.title = title
         self._line = StatusLine(stream, live)
         self._index = 0
         self._trial: int | None = None
@@ -64,4 +67,4 @@ class RefitProgress:
         self._line.write(text, final=True)
 
     def _head(self) -> str:
-        return f"[refit {self._index}/{self.n_refits}] trial #{self._trial}"
+        return f"[{self.title} {self._index}/{self.n_refits}] trial #{self._trial}"

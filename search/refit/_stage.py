@@ -6,6 +6,8 @@ schedule and early stopping on validation (best weights kept), each resumable fr
 epoch. Then it chooses, on validation only and with the same TTA for every model, among the refit
 models and the averages of the top-M of them (M = 1..``--ensemble-max``, ties to fewer models), and
 records the choice on the study (``fer.selected``) for the one-time test score and ``promote``.
+With ``--distill``, one more network is trained on the top refits' ensemble before choosing
+(``search.refit._distill``) and competes with them on validation.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import optuna
 
 from search.errors import NoCompletedTrialError, RefitBusyError
 from search.paths import refit_dir
-from search.refit._budget import RefitBudget
+from search.refit._budget import CandidateSpeed, RefitBudget
 from search.refit._checkpoint import TRAINING, RefitCheckpoint
 from search.refit._job import RefitJob, RefitResult
 from search.refit._options import RefitOptions
@@ -32,8 +34,9 @@ from search.signals import sigterm_as_keyboard_interrupt
 from search.study import CANDIDATE_ATTR, SETTINGS_ATTR, completed_trials
 
 if TYPE_CHECKING:
-    from search.refit._choice import RankedModel
+    from search.refit._distill import DistillResult
     from search.refit._ensemble import EnsembleChoice
+    from search.refit._ranking import RankedModel
     from search.study import StudyData
     from search.tracking import StudyTracker
 
@@ -49,6 +52,8 @@ class RefitOutcome:
         choice: Validation accuracy per ensemble size and the chosen size (None: no complete refit).
         selection: The recorded selection (None: no complete refit; the stage-1 trial stays selected).
         tta: The TTA mode used.
+        student: The distilled network of ``--distill`` (val accuracy, model URI, run id, its teacher's
+            accuracy), or None (no ``--distill``, or fewer than two complete refits to teach it).
     """
 
     results: list[RefitResult]
@@ -56,6 +61,7 @@ class RefitOutcome:
     choice: EnsembleChoice | None
     selection: Selection | None
     tta: str
+    student: DistillResult | None = None
 
 
 def refit_study(study: optuna.Study, options: RefitOptions, *, progress_stream: TextIO | None = None) -> RefitOutcome:
@@ -80,18 +86,36 @@ def refit_study(study: optuna.Study, options: RefitOptions, *, progress_stream: 
         study, data, tracker, parent_run_id = open_scored_context(study)
         data = dataclasses.replace(data, train=data.splits.train)  # the full training split, not --subset
         progress = RefitProgress(len(trials), stream=progress_stream)
+        context = _Context(study, trials, data, tracker, parent_run_id, options, progress, progress_stream)
         with _refit_lock(study.study_name):
-            results = _run_refits(study, trials, data, tracker, parent_run_id, options, progress, started)
-            return _select(study, results, data, tracker, parent_run_id, options, progress)
+            budget = None
+            if options.timeout_s is not None:
+                budget = _budget(context, deadline=started + options.timeout_s)
+            results = _run_refits(context, budget)
+            return _select(context, results, budget)
 
 
-def _run_refits(study: optuna.Study, trials: list[optuna.trial.FrozenTrial], data: StudyData,
-                tracker: StudyTracker, parent_run_id: str, options: RefitOptions,
-                progress: RefitProgress, started: float) -> list[RefitResult]:
-    seed = int((study.user_attrs.get(SETTINGS_ATTR) or {}).get("seed", 0))
-    budget = None
-    if options.timeout_s is not None:
-        budget = _budget(study, trials, data, options, seed, progress, deadline=started + options.timeout_s)
+@dataclass(frozen=True)
+class _Context:
+    """What every step of stage 2 works on."""
+
+    study: optuna.Study
+    trials: list[optuna.trial.FrozenTrial]
+    data: StudyData
+    tracker: StudyTracker
+    parent_run_id: str
+    options: RefitOptions
+    progress: RefitProgress
+    progress_stream: TextIO | None
+
+    @property
+    def seed(self) -> int:
+        return int((self.study.user_attrs.get(SETTINGS_ATTR) or {}).get("seed", 0))
+
+
+def _run_refits(context: _Context, budget: RefitBudget | None) -> list[RefitResult]:
+    study, data, options, progress, seed = context.study, context.data, context.options, context.progress, context.seed
+    tracker, parent_run_id, trials = context.tracker, context.parent_run_id, context.trials
     results = []
     for trial in trials:
         n_epochs, stop_at = options.epochs, None
@@ -110,44 +134,106 @@ def _run_refits(study: optuna.Study, trials: list[optuna.trial.FrozenTrial], dat
     return results
 
 
-def _budget(study: optuna.Study, trials: list[optuna.trial.FrozenTrial], data: StudyData, options: RefitOptions,
-            seed: int, progress: RefitProgress, *, deadline: float) -> RefitBudget:
-    """``--timeout``: times every refit that still has to train, so each can be given its share."""
-    from fer_core.evaluate import n_views
-    from search.refit._budget import PendingRefit, RefitBudget, measure_speed
-    from search.study import resolve_candidate
+def _budget(context: _Context, *, deadline: float) -> RefitBudget:
+    """``--timeout``: times every refit that still has to train, so each can be given its share.
 
-    pending = []
-    for trial in trials:
+    With ``--distill`` the student is one more pending refit, at the speed of the best stage-1 trial's
+    candidate (the best refit, whose architecture it takes, is not known before the refits end), and the
+    teacher's predictions on the training split are reserved too.
+    """
+    from fer_core.evaluate import n_views
+    from search.refit._budget import PendingRefit, RefitBudget
+    from search.refit._distill import STUDENT_KEY, TEACHER_TTA, student_checkpoint
+
+    study, data, options = context.study, context.data, context.options
+    pending, speeds = [], {}
+    for trial in context.trials:
         state = _checkpoint(study.study_name, trial.number).load()
         if state is not None and state.status != TRAINING:
             continue  # finished: nothing left to train
-        progress.message(f"Timing trial #{trial.number}'s candidate for the --timeout plan ...")
-        candidate = resolve_candidate(trial.user_attrs[CANDIDATE_ATTR], max_epochs=options.epochs)
-        speed = measure_speed(candidate, data, seed=seed + trial.number)
-        pending.append(PendingRefit(trial.number, speed) if state is None
-                       else PendingRefit(trial.number, speed, state.n_epochs, state.epochs_done))
+        speeds[trial.number] = _speed(context, trial)
+        pending.append(PendingRefit(trial.number, speeds[trial.number]) if state is None
+                       else PendingRefit(trial.number, speeds[trial.number], state.n_epochs, state.epochs_done))
+    teacher_s = 0.0
+    student = student_checkpoint(study.study_name).load() if options.distill else None
+    if options.distill and (student is None or student.status == TRAINING):
+        best = context.trials[0]
+        speed = speeds.get(best.number) or _speed(context, best)
+        pending.append(PendingRefit(STUDENT_KEY, speed) if student is None
+                       else PendingRefit(STUDENT_KEY, speed, student.n_epochs, student.epochs_done))
+        if student is None:
+            teacher_s = speed.predict_seconds(len(data.train), n_views(TEACHER_TTA)) * options.ensemble_max
     splits = data.splits
-    return RefitBudget(deadline, pending, n_refits=len(trials), n_train=len(data.train),
-                       n_validation=len(splits.validation.labels), n_test=len(splits.test.labels),
-                       n_views=n_views(options.tta), ensemble_max=options.ensemble_max)
+    return RefitBudget(deadline, pending, n_refits=len(context.trials) + int(options.distill),
+                       n_train=len(data.train), n_validation=len(splits.validation.labels),
+                       n_test=len(splits.test.labels), n_views=n_views(options.tta),
+                       ensemble_max=options.ensemble_max, extra_reserve_s=teacher_s)
+
+
+def _speed(context: _Context, trial: optuna.trial.FrozenTrial) -> CandidateSpeed:
+    from search.refit._budget import measure_speed
+    from search.study import resolve_candidate
+
+    context.progress.message(f"Timing trial #{trial.number}'s candidate for the --timeout plan ...")
+    candidate = resolve_candidate(trial.user_attrs[CANDIDATE_ATTR], max_epochs=context.options.epochs)
+    return measure_speed(candidate, context.data, seed=context.seed + trial.number)
 
 
 # --- selection -------------------------------------------------------------------------------------------
-def _select(study: optuna.Study, results: list[RefitResult], data: StudyData, tracker: StudyTracker,
-            parent_run_id: str, options: RefitOptions, progress: RefitProgress) -> RefitOutcome:
-    from search.refit._choice import choose_model, rank_refits
+def _select(context: _Context, results: list[RefitResult], budget: RefitBudget | None) -> RefitOutcome:
+    from search.refit._choice import choose_model
+    from search.refit._ranking import rank_refits
 
+    study, data, options, progress = context.study, context.data, context.options, context.progress
     ranked = rank_refits(results, data, options.tta, lambda trial: _checkpoint(study.study_name, trial))
     if not ranked:
         progress.message("No refit completed: the selection is unchanged (without a refit, the best stage-1 "
                          "trial is selected).")
         return RefitOutcome(results, ranked, None, recorded_selection(study), options.tta)
-    choice, selection = choose_model(study, ranked, data, tracker, parent_run_id, tta=options.tta,
-                                     ensemble_max=options.ensemble_max)
-    record_selection(study, selection, tracker, parent_run_id)
+    student = _distill(context, ranked, budget) if options.distill else None
+    choice, selection = choose_model(study, ranked, data, context.tracker, context.parent_run_id, tta=options.tta,
+                                     ensemble_max=options.ensemble_max, student=student)
+    record_selection(study, selection, context.tracker, context.parent_run_id)
     _warn_if_test_used(study, selection, progress)
-    return RefitOutcome(results, ranked, choice, selection, options.tta)
+    return RefitOutcome(results, ranked, choice, selection, options.tta, student)
+
+
+def _distill(context: _Context, ranked: list[RankedModel], budget: RefitBudget | None) -> DistillResult | None:
+    """``--distill``: trains (or continues, or reads back) the student of the top refits' ensemble."""
+    from search.refit._distill import (
+        STUDENT_KEY,
+        DistillJob,
+        check_student_checkpoint,
+        score_student,
+        student_checkpoint,
+        teacher_of,
+    )
+
+    options = context.options
+    teacher = teacher_of(ranked, options.ensemble_max)
+    if teacher is None:
+        context.progress.message("--distill: fewer than two complete refits to teach a student; none distilled.")
+        return None
+    checkpoint = student_checkpoint(context.study.study_name)
+    check_student_checkpoint(checkpoint, teacher, options.distill_weight)
+    trial = next(t for t in context.trials if t.number == teacher.trials[0])
+    progress = RefitProgress(1, stream=context.progress_stream, title="distilled")
+    job = DistillJob(trial, context.data, context.tracker, context.parent_run_id, checkpoint, teacher=teacher,
+                     soft_weight=options.distill_weight, n_epochs=options.epochs, patience=options.patience,
+                     seed=context.seed + 1, progress=progress)
+    if budget is not None and budget.has(STUDENT_KEY):
+        job.soft_targets()  # before the plan: the teacher's predictions are not the student's share
+        budget.extra_done()
+        plan = budget.plan(STUDENT_KEY, options.epochs)
+        job.n_epochs, job.stop_at = plan.n_epochs, plan.stop_at
+        context.progress.message(f"Distilled student of trial #{trial.number}: {plan.describe()}.")
+    try:
+        result = job.run()
+    except KeyboardInterrupt:
+        context.progress.message("Interrupted: the distilled student keeps its last finished epoch; run the same "
+                                 "command again to continue it.")
+        raise
+    return score_student(result, teacher, options.distill_weight, checkpoint, context.data, options.tta)
 
 
 def _warn_if_test_used(study: optuna.Study, selection: Selection, progress: RefitProgress) -> None:

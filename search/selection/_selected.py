@@ -1,13 +1,15 @@
 """The study's final selection, recorded once stage 2 (``search refit``) has chosen on validation.
 
 ``fer.selected`` (a study user attr) says what the test score, ``best`` and ``promote`` are about: a
-stage-1 ``trial``, a ``refit`` model or an ``ensemble`` of refit models, with its MLflow model, its
-validation accuracy without and with test-time augmentation, the TTA mode and the stage-1 trials it
-comes from. A study without it falls back to its best stage-1 trial (no TTA).
+stage-1 ``trial``, a ``refit`` model, an ``ensemble`` of refit models or a ``distilled`` network (trained
+on such an ensemble's predictions, ``refit --distill``), with its MLflow model, its validation accuracy
+without and with test-time augmentation, the TTA mode and the stage-1 trials it comes from. A study
+without it falls back to its best stage-1 trial (no TTA).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +23,23 @@ from search.tracking import SELECTED_KIND_TAG, SELECTED_MEMBERS_TAG, SELECTED_MO
 if TYPE_CHECKING:
     from search.tracking import StudyTracker
 
-KINDS = ("trial", "refit", "ensemble")
+KINDS = ("trial", "refit", "ensemble", "distilled")
+_MANY_MEMBERS = {"ensemble": 1, "distilled": 2}
+"""Kinds made of several trials, and the fewest they need (the others come from exactly one)."""
+
+
+def describe_model(kind: str, trial: int, members: Sequence[int], tta: str) -> str:
+    """``trial #3``, ``refit of trial #3``, ``ensemble of trials #3, #1`` or ``network of trial #3 distilled
+    from trials #3, #1``, plus the TTA mode: how a selection and a test score name their model."""
+    if kind == "ensemble":
+        text = "ensemble of trials " + ", ".join(f"#{m}" for m in members)
+    elif kind == "distilled":
+        text = f"network of trial #{trial} distilled from trials " + ", ".join(f"#{m}" for m in members)
+    elif kind == "refit":
+        text = f"refit of trial #{trial}"
+    else:
+        text = f"trial #{trial}"
+    return text + (f" with {tta} TTA" if tta != "none" else "")
 
 
 @dataclass(frozen=True)
@@ -29,12 +47,14 @@ class Selection:
     """What the study finally selected on validation.
 
     Args:
-        kind: ``trial`` (a stage-1 trial's model), ``refit`` or ``ensemble``.
+        kind: ``trial`` (a stage-1 trial's model), ``refit``, ``ensemble`` or ``distilled``.
         model_uri: Its MLflow model (``models:/m-...``).
         val_accuracy: Validation accuracy without TTA.
         val_accuracy_tta: Validation accuracy with ``tta`` (what selection compared).
         tta: The TTA mode the selection, and so the test score, applies.
-        members: The stage-1 trial numbers it comes from, best first (one unless an ensemble).
+        members: The stage-1 trial numbers it comes from, best first: one for a trial or refit, the
+            members of an ensemble, or a distilled network's teacher ensemble (its first member is the
+            refit whose architecture and weights the network started from).
         run_id: The MLflow run that logged the model.
     """
 
@@ -52,9 +72,10 @@ class Selection:
         if self.tta not in TTA_MODES:
             raise ConfigError(f"Unknown tta {self.tta!r}; choose one of: {', '.join(TTA_MODES)}")
         object.__setattr__(self, "members", tuple(int(m) for m in self.members))
-        if not self.members or (self.kind != "ensemble" and len(self.members) != 1):
-            raise ConfigError(f"a {self.kind} selection needs {'one or more' if self.kind == 'ensemble' else 'one'} "
-                              f"member trial(s) (got {list(self.members)})")
+        fewest = _MANY_MEMBERS.get(self.kind)
+        if (fewest is None and len(self.members) != 1) or len(self.members) < (fewest or 1):
+            needs = "one" if fewest is None else f"{fewest} or more"
+            raise ConfigError(f"a {self.kind} selection needs {needs} member trial(s) (got {list(self.members)})")
 
     @property
     def trial(self) -> int:
@@ -67,14 +88,9 @@ class Selection:
         return self.val_accuracy_tta - self.val_accuracy
 
     def describe(self) -> str:
-        """``trial #3``, ``refit of trial #3`` or ``ensemble of trials #3, #1``, plus the TTA mode."""
-        if self.kind == "ensemble":
-            text = "ensemble of trials " + ", ".join(f"#{m}" for m in self.members)
-        elif self.kind == "refit":
-            text = f"refit of trial #{self.trial}"
-        else:
-            text = f"trial #{self.trial}"
-        return text + (f" with {self.tta} TTA" if self.tta != "none" else "")
+        """``trial #3``, ``refit of trial #3``, ``ensemble of trials #3, #1`` or ``network of trial #3
+        distilled from trials #3, #1``, plus the TTA mode."""
+        return describe_model(self.kind, self.trial, self.members, self.tta)
 
     def to_attr(self) -> dict[str, Any]:
         return {"kind": self.kind, "model_uri": self.model_uri, "val_accuracy": self.val_accuracy,

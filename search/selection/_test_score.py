@@ -15,6 +15,7 @@ import optuna
 from search import study as st
 from search.errors import AlreadyScoredError, NotFoundError
 from search.selection._leaderboard import select_best
+from search.selection._selected import describe_model
 from search.tracking import (
     TEST_KIND_TAG,
     TEST_RESCORED_TAG,
@@ -73,12 +74,8 @@ class TestScore:
                    members=tuple(attr.get("members", ())), **optional)
 
     def describe(self) -> str:
-        """What was scored: ``trial #3``, ``refit of trial #3``, ``ensemble of trials #3, #1`` (+ TTA)."""
-        if self.kind == "ensemble":
-            text = "ensemble of trials " + ", ".join(f"#{m}" for m in self.members)
-        else:
-            text = f"refit of trial #{self.trial}" if self.kind == "refit" else f"trial #{self.trial}"
-        return text + (f" with {self.tta} TTA" if self.tta != "none" else "")
+        """What was scored, named as its selection names it (`describe_model`)."""
+        return describe_model(self.kind, self.trial, self.members, self.tta)
 
 
 def recorded_test_score(study: optuna.Study) -> TestScore | None:
