@@ -296,6 +296,7 @@ def machine() -> dict[str, Any]:
     """CPU model, visible CPUs, reference speed, load and the runtimes' versions."""
     from importlib.metadata import PackageNotFoundError, version
 
+    from _machine import cpu_model
     from detection import reference_gflops
 
     versions = {}
@@ -306,16 +307,6 @@ def machine() -> dict[str, Any]:
             versions[package] = "not installed"
     return {"cpu": cpu_model(), "n_cpus": os.cpu_count(), "reference_gflops": reference_gflops(),
             "load_average": list(os.getloadavg()), "python": platform.python_version(), "versions": versions}
-
-
-def cpu_model() -> str:
-    """The CPU's model name (``/proc/cpuinfo``), else what ``platform`` knows."""
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        for line in cpuinfo.read_text(errors="replace").splitlines():
-            if line.lower().startswith("model name") and ":" in line:
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine()
 
 
 # --- output -----------------------------------------------------------------------------------------
