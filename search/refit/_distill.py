@@ -4,15 +4,16 @@ An ensemble of M refits is often the most accurate model of stage 2 and M times 
 the refits are ranked on validation, the teacher is the mean of the top ``--ensemble-max`` (>= 2) complete
 refits' probabilities on the TRAINING split, each averaged over the image and its mirror (flip TTA): the
 refits were trained with random flips, so the mirrored view is as much "the same face" to them as the
-original, and the two-view mean is a smoother, slightly better teacher for the cost of two prediction
-passes (a fraction of one training epoch). Ten-crop views would cost five times more for little gain.
+original, and the two-view mean is a smoother target for the cost of two prediction passes (a fraction
+of one training epoch); ten-crop views would cost five times more. (Not compared by measurement.)
 
 The student has the architecture and training config of the best single refit and starts from that
 refit's trained weights: it is fine-tuned, at a tenth of the candidate's peak learning rate (no warm-up),
 towards ``w * teacher + (1 - w) * one_hot(label)`` (``--distill-weight`` w), with early stopping on
-validation like a refit. Fine-tuning was chosen over training from scratch because it needs far fewer
-epochs to reach the refit's accuracy, which matters under ``--timeout``, and it can only start from a
-model that selection would already accept. Validation is never used for training, so the student then
+validation like a refit. Fine-tuning was chosen over training from scratch because under ``--timeout``
+the student gets only one refit's share of epochs, and it starts from a model that selection would
+already accept (not compared by measurement; on FER2013 it ended within 1 point of its ensemble,
+docs/benchmarks.md). Validation is never used for training, so the student then
 competes with the refits and ensembles on validation accuracy under the same TTA.
 
 The student is checkpointed and resumed like a refit (``./mlruns/refit/<study>/distilled/``) and recorded
