@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from search.errors import CheckpointMismatchError, NotFoundError
+from search.paths import atomic_path
 
 if TYPE_CHECKING:
     import keras
@@ -178,14 +179,21 @@ class RefitCheckpoint:
     # --- validation predictions ----------------------------------------------------------------------
     def save_probabilities(self, tta: str, probabilities: np.ndarray) -> None:
         """Caches the final model's validation probabilities under TTA mode ``tta``."""
-        path = self.directory / f"val_proba_{tta}.npy"
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp.npy")
-        np.save(temporary, probabilities.astype(np.float32), allow_pickle=False)
-        os.replace(temporary, path)
+        self.save_array(f"val_proba_{tta}.npy", probabilities)
 
     def load_probabilities(self, tta: str) -> np.ndarray | None:
         """The cached validation probabilities under ``tta``, if computed before."""
-        path = self.directory / f"val_proba_{tta}.npy"
+        return self.load_array(f"val_proba_{tta}.npy")
+
+    def save_array(self, name: str, values: np.ndarray) -> None:
+        """Caches float32 ``values`` as ``name`` (a ``.npy`` file beside the checkpoint), whole or not at all."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with atomic_path(self.directory / name) as temporary:
+            np.save(temporary, values.astype(np.float32), allow_pickle=False)
+
+    def load_array(self, name: str) -> np.ndarray | None:
+        """The array cached as ``name``, or None when there is none."""
+        path = self.directory / name
         return np.load(path, allow_pickle=False) if path.is_file() else None
 
     def clear_probabilities(self) -> None:

@@ -186,14 +186,13 @@ class DistillJob(RefitJob):
         teacher's predictions do not eat the student's share).
         """
         name = "teacher_" + "-".join(map(str, self.teacher.trials)) + f"_{TEACHER_TTA}.npy"
-        path = self.checkpoint.directory / name
-        if path.is_file():
-            return np.load(path, allow_pickle=False)
+        cached = self.checkpoint.load_array(name)
+        if cached is not None:
+            return cached
         self.progress.message(f"Teacher: predicting the training split with the ensemble of trials "
                               f"{', '.join(f'#{t}' for t in self.teacher.trials)} ({TEACHER_TTA} TTA) ...")
         probabilities = self.teacher.train_probabilities(self.data.train.images)
-        self.checkpoint.directory.mkdir(parents=True, exist_ok=True)
-        np.save(path, probabilities, allow_pickle=False)
+        self.checkpoint.save_array(name, probabilities)
         return probabilities
 
 
