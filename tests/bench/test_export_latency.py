@@ -22,7 +22,7 @@ from fer_core.emotions import EMOTIONS
 from fer_core.evaluate import predict_proba
 from search.study import load_study_data
 from search.tracking import load_keras_model
-from tests.fixtures.studies import SmokeStudy, working_directory
+from tests.fixtures.studies import SmokeStudy, working_copy
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
@@ -73,9 +73,7 @@ def _expected_fer_choice(faces: np.ndarray) -> np.ndarray:
 @pytest.fixture(scope="module")
 def promoted(tmp_path_factory: pytest.TempPathFactory, smoke_study: SmokeStudy) -> Iterator[Path]:
     """A private copy of the promoted smoke study, as the working directory of the module's tests."""
-    folder = tmp_path_factory.mktemp("export-bench-study")
-    smoke_study.copy_to(folder)
-    with working_directory(folder):
+    with working_copy(smoke_study, tmp_path_factory.mktemp("export-bench-study")) as folder:
         yield folder
 
 

@@ -25,7 +25,7 @@ from search.errors import SearchError
 from search.export import FLOAT_TOLERANCE, ExportFormat, ExportUnavailable
 from search.paths import default_tracking_uri
 from search.tracking import load_keras_model
-from tests.fixtures.studies import SmokeStudy, working_directory
+from tests.fixtures.studies import SmokeStudy, working_copy
 
 pytestmark = pytest.mark.integration
 
@@ -43,9 +43,7 @@ def _needs(export_format: str) -> None:
 @pytest.fixture(scope="module")
 def promoted(tmp_path_factory: pytest.TempPathFactory, smoke_study: SmokeStudy) -> Iterator[Path]:
     """A private copy of the promoted smoke study, as the working directory of the module's tests."""
-    folder = tmp_path_factory.mktemp("export-study")
-    smoke_study.copy_to(folder)
-    with working_directory(folder):
+    with working_copy(smoke_study, tmp_path_factory.mktemp("export-study")) as folder:
         yield folder
 
 
