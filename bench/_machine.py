@@ -26,17 +26,6 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def cpu_flags() -> set[str]:
-    """The CPU's feature flags (``/proc/cpuinfo``; empty when unknown), e.g. ``avx512_bf16``."""
-    cpuinfo = Path("/proc/cpuinfo")
-    if not cpuinfo.is_file():
-        return set()
-    for line in cpuinfo.read_text(errors="replace").splitlines():
-        if line.lower().startswith("flags") and ":" in line:
-            return set(line.split(":", 1)[1].split())
-    return set()
-
-
 def load_average() -> tuple[float, float, float]:
     """1, 5 and 15 minute load averages (zeros where the OS has none)."""
     try:
